@@ -1,0 +1,62 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { problemFor, poolStateOf, sendProblem } from '../common/problem';
+import { registerPoolRoutes } from '../common/pool-routes';
+import type { DatabaseConnectionManager } from '../pool';
+import type { BackendConfig } from './config';
+
+export const SERVICE_NAME = 'backend';
+
+/** Longest hold the workload accepts, so a typo cannot pin a connection for a day. */
+const MAX_HOLD_SECONDS = 300;
+
+/**
+ * Builds the backend (routes, error mapping) without listening: main.ts runs it, tests build it
+ * the same way. Workload endpoints express the plan's operations: fast, long-running, failing.
+ */
+export function buildBackendApp(config: BackendConfig, manager: DatabaseConnectionManager): FastifyInstance {
+  const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' }, bodyLimit: 64 * 1024 });
+
+  app.setErrorHandler((error, request, reply) => {
+    const problem = problemFor(error, () => poolStateOf(manager.snapshot()));
+    if (problem.status >= 500 && !problem.retryAfterSeconds) request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, problem);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, { type: '/problems/not-found', title: 'Not found', status: 404, detail: `No route for ${request.method} ${request.url}.` }),
+  );
+
+  registerPoolRoutes(app, SERVICE_NAME, manager, config.http.adminToken);
+
+  app.get('/api/work/fast', async () => {
+    const started = performance.now();
+    await manager.withConnection((connection) => connection.query('SELECT 1 AS ok'));
+    return { ok: true, durationMs: performance.now() - started };
+  });
+
+  app.get<{ Querystring: { seconds: number } }>(
+    '/api/work/hold',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          required: ['seconds'],
+          properties: { seconds: { type: 'number', exclusiveMinimum: 0, maximum: MAX_HOLD_SECONDS } },
+        },
+      },
+    },
+    async (request) => {
+      const started = performance.now();
+      const { seconds } = request.query;
+      await manager.withConnection((connection) => connection.query('SELECT pg_sleep($1)', [seconds]));
+      return { ok: true, heldSeconds: seconds, durationMs: performance.now() - started };
+    },
+  );
+
+  app.get('/api/work/fail', async () => {
+    // Fails inside the database on purpose; the connection must still come back.
+    await manager.withConnection((connection) => connection.query('SELECT 1 / 0'));
+    return { ok: true };
+  });
+
+  return app;
+}

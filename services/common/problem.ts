@@ -1,0 +1,91 @@
+import type { FastifyReply } from 'fastify';
+import { ConfigError, PoolPressureError, PoolQueueFullError, PoolTimeoutError, asUnavailable, type PoolSnapshot } from '../pool';
+
+/**
+ * RFC 9457 problem details: one format for every error the services answer, so a client can
+ * handle backpressure (429/503 + Retry-After) the same way everywhere.
+ */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  retryAfterSeconds?: number;
+  pool?: PoolState;
+}
+
+/** The pool's state at the moment of refusal, so a client (and QA) sees why. */
+export interface PoolState {
+  active: number;
+  idle: number;
+  waiting: number;
+  capacity: number;
+  utilization: number;
+  health: string;
+}
+
+export function poolStateOf(snapshot: PoolSnapshot): PoolState {
+  const { active, idle, waiting, capacity } = snapshot.connections;
+  return { active, idle, waiting, capacity, utilization: snapshot.utilization, health: snapshot.health.status };
+}
+
+const QUERY_CANCELED = '57014';
+
+function describePressure(pressure: PoolPressureError): Pick<Problem, 'type' | 'title' | 'status'> {
+  if (pressure instanceof PoolQueueFullError) {
+    return { type: '/problems/pool-queue-full', title: 'Too many requests are waiting for a database connection', status: 429 };
+  }
+  if (pressure instanceof PoolTimeoutError) {
+    return { type: '/problems/pool-timeout', title: 'No database connection became free in time', status: 503 };
+  }
+  return { type: '/problems/database-unavailable', title: 'The database is temporarily unavailable', status: 503 };
+}
+
+/** Maps any error to its problem; pool pressure is never a 500. */
+export function problemFor(error: unknown, pool: () => PoolState): Problem {
+  const pressure = error instanceof PoolPressureError ? error : asUnavailable(error);
+  if (pressure) {
+    return {
+      ...describePressure(pressure),
+      detail: `${pressure.message}. Please retry after ${pressure.retryAfterSeconds} second(s).`,
+      retryAfterSeconds: pressure.retryAfterSeconds,
+      pool: pool(),
+    };
+  }
+  if ((error as { code?: unknown })?.code === QUERY_CANCELED) {
+    return {
+      type: '/problems/operation-cancelled',
+      title: 'The database cancelled a statement that ran too long',
+      status: 503,
+      detail: `${(error as Error).message}. Please retry after 1 second(s).`,
+      retryAfterSeconds: 1,
+      pool: pool(),
+    };
+  }
+  if (error instanceof ConfigError) {
+    return { type: '/problems/invalid-configuration', title: 'Invalid pool configuration', status: 400, detail: error.message };
+  }
+  const sqlState = (error as { code?: unknown })?.code;
+  if (typeof sqlState === 'string' && /^[0-9A-Z]{5}$/.test(sqlState)) {
+    return {
+      type: '/problems/database-operation-failed',
+      title: 'The database operation failed',
+      status: 500,
+      detail: `The operation failed inside the database (SQLSTATE ${sqlState}).`,
+    };
+  }
+  const status = (error as { statusCode?: unknown })?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { type: '/problems/bad-request', title: 'The request was not understood', status, detail: (error as Error).message };
+  }
+  return { type: '/problems/internal-error', title: 'Internal error', status: 500, detail: 'An unexpected error occurred.' };
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  if (problem.retryAfterSeconds !== undefined) reply.header('Retry-After', String(problem.retryAfterSeconds));
+  return reply
+    .code(problem.status)
+    .type('application/problem+json')
+    .send({ ...problem, instance: problem.instance ?? reply.request.url });
+}

@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseEnv } from 'node:util';
+
+/** The run's settings: env/<TEST_ENV>.env, overridden by the process environment. */
+export interface SuiteSettings {
+  testEnv: string;
+  env: Record<string, string | undefined>;
+  dbPrefix: string;
+  serviceConnectionLimit: number;
+  postgresMaxConnections: number;
+  faultInjection: boolean;
+}
+
+const ENV_DIR = path.resolve(__dirname, '..', 'env');
+
+function positiveInteger(env: Record<string, string | undefined>, name: string): number {
+  const raw = env[name];
+  const value = Number(raw);
+  if (!raw || !Number.isInteger(value) || value < 1) throw new Error(`${name}=${JSON.stringify(raw)} is not allowed: expected a positive integer`);
+  return value;
+}
+
+export function loadSuiteSettings(processEnv: NodeJS.ProcessEnv = process.env): SuiteSettings {
+  const testEnv = processEnv.TEST_ENV ?? 'embedded';
+  let fileEnv: Record<string, string | undefined>;
+  try {
+    fileEnv = parseEnv(readFileSync(path.join(ENV_DIR, `${testEnv}.env`), 'utf8'));
+  } catch {
+    throw new Error(`TEST_ENV=${testEnv} has no settings file env/${testEnv}.env`);
+  }
+  const env = { ...fileEnv, ...processEnv };
+  return {
+    testEnv,
+    env,
+    dbPrefix: env.DB_PREFIX ?? 'poolsuite_',
+    serviceConnectionLimit: positiveInteger(env, 'SERVICE_CONNECTION_LIMIT'),
+    postgresMaxConnections: positiveInteger(env, 'POSTGRES_MAX_CONNECTIONS'),
+    faultInjection: env.FAULT_INJECTION === 'on',
+  };
+}

@@ -1,0 +1,17 @@
+import type { SuiteSettings } from '../config';
+import type { Environment } from './deployment';
+import { EmbeddedEnvironment } from './embedded';
+import { ExternalEnvironment } from './external';
+
+export type { Deployment, Environment } from './deployment';
+
+const ENVIRONMENTS: Record<string, (settings: SuiteSettings) => Environment> = {
+  embedded: (settings) => new EmbeddedEnvironment(settings),
+  external: (settings) => new ExternalEnvironment(settings),
+};
+
+export function createEnvironment(settings: SuiteSettings): Environment {
+  const make = ENVIRONMENTS[settings.testEnv];
+  if (!make) throw new Error(`TEST_ENV=${settings.testEnv} is not known: expected one of ${Object.keys(ENVIRONMENTS).join(', ')}`);
+  return make(settings);
+}

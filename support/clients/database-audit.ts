@@ -1,0 +1,41 @@
+import pg from 'pg';
+
+export interface ConnectionCount {
+  /** Every server connection the application holds open. */
+  total: number;
+  /** Connections running a statement or inside a transaction (not idle). */
+  busy: number;
+}
+
+/**
+ * The independent witness: what PostgreSQL itself says each service holds, from pg_stat_activity
+ * by application_name, whatever the service reports about itself.
+ */
+export class DatabaseAudit {
+  private constructor(private readonly client: pg.Client) {}
+
+  static async connect(url: string): Promise<DatabaseAudit> {
+    const client = new pg.Client({ connectionString: url, application_name: 'suite:audit' });
+    client.on('error', () => undefined); // a dropped audit connection fails the next query instead
+    await client.connect();
+    return new DatabaseAudit(client);
+  }
+
+  async connectionsOf(applicationName: string): Promise<ConnectionCount> {
+    const { rows } = await this.client.query<{ total: string; busy: string }>(
+      `SELECT count(*) AS total, count(*) FILTER (WHERE state IS DISTINCT FROM 'idle') AS busy
+         FROM pg_stat_activity WHERE application_name = $1 AND backend_type = 'client backend'`,
+      [applicationName],
+    );
+    return { total: Number(rows[0]?.total ?? 0), busy: Number(rows[0]?.busy ?? 0) };
+  }
+
+  async serverVersion(): Promise<string> {
+    const { rows } = await this.client.query<{ server_version: string }>('SHOW server_version');
+    return rows[0]?.server_version ?? 'unknown';
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,26 @@
+/** One answered (or failed) request, as the suite accounts for it. */
+export interface Outcome {
+  /** HTTP status; 0 when no answer came (connection refused or reset, client timeout). */
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+  /** Milliseconds since the epoch, on the suite's clock. */
+  startedAt: number;
+  finishedAt: number;
+  ms: number;
+  /** Why no answer came, when status is 0. */
+  error: string | undefined;
+}
+
+export type OutcomeClass = '2xx' | '429' | '503' | 'other';
+
+export function classify(outcome: Outcome): OutcomeClass {
+  if (outcome.status >= 200 && outcome.status < 300) return '2xx';
+  if (outcome.status === 429) return '429';
+  if (outcome.status === 503) return '503';
+  return 'other';
+}
+
+export function describeOutcome(outcome: Outcome): string {
+  return outcome.status === 0 ? `no answer (${outcome.error})` : `${outcome.status} after ${Math.round(outcome.ms)} ms`;
+}

@@ -2,13 +2,20 @@
 //   default: the plan's real durations, progress output, Allure results
 //   quick:   the long load phases scaled down for fast feedback
 //   ci:      like default, plus a JSON report .ci/run counts scenarios from; no colours
+const fs = require('node:fs');
+
+const RESULTS_DIR = 'allure-results';
+// Each run reports on itself alone: results of earlier runs would show as retries. (Trends across
+// runs come from Allure's history, not from stale results.) The step check loads this file too.
+if (process.env.CUCUMBER_STEP_CHECK !== '1') fs.rmSync(RESULTS_DIR, { recursive: true, force: true });
+
 const allure = [
   'allure-cucumberjs/reporter',
   '.run/allure-formatter.log', // the formatter writes allure-results/; its console output is not needed
 ];
 
 const allureOptions = {
-  resultsDir: 'allure-results',
+  resultsDir: RESULTS_DIR,
   labels: [
     { pattern: [/@(phase\d)/], name: 'epic' },
     { pattern: [/@(tc\d)/], name: 'story' },
@@ -31,6 +38,8 @@ const common = {
 
 module.exports = {
   default: { ...common },
+  // npm test: every step defined exactly once, nothing run, no report written.
+  dry: { ...common, format: ['summary'], dryRun: true },
   quick: { ...common, worldParameters: { profile: 'quick', loadTimeScale: 0.1 } },
   ci: {
     ...common,

@@ -18,8 +18,7 @@ export interface SuiteParameters {
 
 /** One per scenario: the clients it talks through, what it started, and what it must stop. */
 export class PoolWorld extends World<SuiteParameters> {
-  readonly system: RunningSystem;
-  readonly clients: Partial<Record<ServiceName, ServiceClient>> = {};
+  private readonly clients: Partial<Record<ServiceName, ServiceClient>> = {};
   readonly operations = new Operations();
   /** The pool limits this scenario set, per service. */
   readonly limits: Partial<Record<ServiceName, PoolLimits>> = {};
@@ -29,16 +28,24 @@ export class PoolWorld extends World<SuiteParameters> {
 
   constructor(options: IWorldOptions<SuiteParameters>) {
     super(options);
-    this.system = runningSystem();
+  }
+
+  /** Reached lazily: a dry run builds Worlds without starting the system. */
+  get system(): RunningSystem {
+    return runningSystem();
+  }
+
+  /** The services this deployment has. */
+  get services(): ServiceName[] {
     const { deployment } = this.system;
-    this.clients.backend = new ServiceClient('backend', deployment.backendUrl, deployment.adminToken);
-    if (deployment.authUrl) this.clients.auth = new ServiceClient('auth', deployment.authUrl, deployment.adminToken);
+    return deployment.authUrl ? ['backend', 'auth'] : ['backend'];
   }
 
   client(service: ServiceName): ServiceClient {
-    const client = this.clients[service];
-    if (!client) throw new Error(`the ${service} service is not part of this deployment`);
-    return client;
+    const { deployment } = this.system;
+    const url = service === 'backend' ? deployment.backendUrl : deployment.authUrl;
+    if (!url) throw new Error(`the ${service} service is not part of this deployment`);
+    return (this.clients[service] ??= new ServiceClient(service, url, deployment.adminToken));
   }
 
   requireAudit(): DatabaseAudit {
@@ -78,7 +85,7 @@ export class PoolWorld extends World<SuiteParameters> {
       this.audit = audit;
       this.onCleanup(() => audit.close());
     }
-    const timeline = new PoolTimeline(Object.values(this.clients));
+    const timeline = new PoolTimeline(this.services.map((service) => this.client(service)));
     timeline.start();
     this.timeline = timeline;
   }
@@ -91,7 +98,7 @@ export class PoolWorld extends World<SuiteParameters> {
       await this.timeline?.stop();
       if (this.timeline) await this.attach(JSON.stringify(this.timeline.toJSON(), null, 1), { mediaType: 'application/json', fileName: 'pool-timeline.json' });
       if (this.audit) {
-        for (const client of Object.values(this.clients)) {
+        for (const client of this.services.map((service) => this.client(service))) {
           try {
             const result = await auditConnections(client, this.audit);
             await this.attach(JSON.stringify(result, null, 1), { mediaType: 'application/json', fileName: `leak-audit-${client.service}.json` });

@@ -155,6 +155,8 @@ export class AsyncConnectionPool {
     // Guard: a reclaimed checkout (leak or GC) was already given back by the pool itself.
     if (!this.checkouts.delete(checkout.id)) return;
     this.observer.count('released');
+    // A query that failed because its server connection died rejects without a client 'error' event.
+    if (destroy && !this.brokenClients.has(checkout.client)) this.observer.count('errors');
     this.returnClient(checkout.client, destroy);
     this.observer.changed();
   }
@@ -186,6 +188,8 @@ export class AsyncConnectionPool {
   }
 
   async close(): Promise<void> {
+    // Guard: pg.Pool.end() may be called once only.
+    if (this.closed) return;
     this.closed = true;
     for (const waiter of this.waiters.splice(0)) this.settle(waiter, () => waiter.reject(new PoolClosedError()));
     for (const checkout of this.checkouts.values()) this.returnClient(checkout.client, true);
@@ -241,8 +245,10 @@ export class AsyncConnectionPool {
     if (index >= 0) this.waiters.splice(index, 1);
     // If it was already granted a slot, the connection that arrives later is given straight back.
     this.settle(waiter, () => {
+      const waitedMs = performance.now() - waiter.enqueuedAt;
       this.observer.count('timeouts');
-      waiter.reject(new PoolTimeoutError(limits, performance.now() - waiter.enqueuedAt));
+      this.observer.recordWait(waitedMs);
+      waiter.reject(new PoolTimeoutError(limits, waitedMs));
     });
     this.observer.changed();
   }

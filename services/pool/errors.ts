@@ -45,6 +45,25 @@ export class DatabaseUnavailableError extends PoolPressureError {
   }
 }
 
+/** The circuit breaker is open (or half-open with its probe in flight): refused at once, without queueing. */
+export class CircuitOpenError extends PoolPressureError {
+  override readonly name = 'CircuitOpenError';
+  readonly retryAfterSeconds: number;
+  constructor(readonly state: 'open' | 'half-open' | 'isolated', retryInMs: number) {
+    super(`Circuit breaker ${state}: the pool keeps timing out, request refused at once while the database recovers`);
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryInMs / 1000));
+  }
+}
+
+/** An operator's emergency reset (POST /admin/pool/reset) rejected this waiting request. */
+export class PoolResetError extends PoolPressureError {
+  override readonly name = 'PoolResetError';
+  readonly retryAfterSeconds = 1;
+  constructor() {
+    super('Pool reset by an operator: waiting request refused, connections are being re-opened');
+  }
+}
+
 export class PoolClosedError extends Error {
   override readonly name = 'PoolClosedError';
   constructor() {

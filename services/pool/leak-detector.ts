@@ -1,0 +1,236 @@
+import pg from 'pg';
+import type { AsyncConnectionPool, Checkout } from './async-connection-pool';
+import type { CounterName } from './connection-pool-metrics';
+import { ConfigError } from './database-config';
+
+/**
+ * What the detector did about one leak:
+ * - reported:  held past the leak threshold (reclaim off, or before it reclaims);
+ * - reclaimed: held past the threshold, taken back: client destroyed, server backend terminated;
+ * - collected: the caller's handle was garbage-collected without release; taken back;
+ * - returned:  a reported leak was given back late by its caller (HikariCP's "unleaked").
+ */
+export type LeakAction = 'reported' | 'reclaimed' | 'collected' | 'returned';
+
+export interface LeakEvent {
+  at: string;
+  checkoutId: number;
+  action: LeakAction;
+  /** How long the connection had been checked out when this happened. */
+  ageMs: number;
+  serverProcessId: number | undefined;
+  /** Whether the server backend was still there and was terminated (reclaimed/collected only). */
+  serverTerminated?: boolean;
+  /** Where the connection was taken, when checkout tracing is on. */
+  stack?: string;
+}
+
+export interface LeakSettings {
+  thresholdSeconds: number;
+  /** Take leaked connections back (true) or only report them (false). */
+  reclaim: boolean;
+  /** Record where each connection was taken (costs a stack capture per checkout). */
+  traceCheckouts: boolean;
+}
+
+export interface HeldCheckout {
+  checkoutId: number;
+  ageMs: number;
+  pastThreshold: boolean;
+  serverProcessId: number | undefined;
+  stack?: string;
+}
+
+export interface LeakReport {
+  settings: LeakSettings;
+  held: HeldCheckout[];
+  /** Most recent last; bounded. */
+  events: LeakEvent[];
+}
+
+export interface LeakObserver {
+  count(name: CounterName): void;
+  changed(): void;
+}
+
+const EVENTS_KEPT = 50;
+
+function serverProcessIdOf(checkout: Checkout): number | undefined {
+  return (checkout.client as unknown as { processID?: number }).processID;
+}
+
+/**
+ * Validates a run-time change of the leak settings (PUT /admin/pool/leaks) and returns the whole
+ * new settings. Unknown fields and wrong types are refused by name.
+ */
+export function applyLeakSettingsChange(current: LeakSettings, change: unknown): LeakSettings {
+  if (typeof change !== 'object' || change === null || Array.isArray(change)) {
+    throw new ConfigError('body', change, 'a JSON object with any of thresholdSeconds, reclaim, traceCheckouts');
+  }
+  const next = { ...current };
+  for (const [key, value] of Object.entries(change)) {
+    if (key === 'thresholdSeconds') {
+      if (typeof value !== 'number' || !(value > 0) || value > 86_400) throw new ConfigError(key, value, 'seconds above 0, at most 86400 (decimals allowed)');
+      next.thresholdSeconds = value;
+    } else if (key === 'reclaim' || key === 'traceCheckouts') {
+      if (typeof value !== 'boolean') throw new ConfigError(key, value, 'true or false');
+      next[key] = value;
+    } else {
+      throw new ConfigError(key, value, 'one of the fields thresholdSeconds, reclaim, traceCheckouts');
+    }
+  }
+  return next;
+}
+
+/**
+ * Leak detection over the pool's own checkout tracking. On an interval it reports checkouts held
+ * past the threshold and, when reclaim is on, takes them back; the pool's FinalizationRegistry
+ * hands it checkouts whose handle was garbage-collected unreleased. Unlike HikariCP's detector
+ * (which only logs) it reclaims, and says per leak which it did.
+ */
+export class LeakDetector {
+  private current: LeakSettings;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly events: LeakEvent[] = [];
+  /** Checkouts reported and not yet taken back or returned: checkout id -> the checkout. */
+  private readonly reported = new Map<number, Checkout>();
+
+  constructor(
+    private readonly pool: AsyncConnectionPool,
+    settings: LeakSettings,
+    private readonly observer: LeakObserver,
+    /** Terminates a server backend by pid over a connection that is not from the pool. */
+    private readonly terminateBackend: (serverProcessId: number) => Promise<boolean>,
+  ) {
+    this.current = { ...settings };
+    this.pool.traceCheckouts = settings.traceCheckouts;
+  }
+
+  get settings(): LeakSettings {
+    return { ...this.current };
+  }
+
+  start(): void {
+    this.schedule();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  configure(change: unknown): LeakSettings {
+    this.current = applyLeakSettingsChange(this.current, change);
+    this.pool.traceCheckouts = this.current.traceCheckouts;
+    if (this.timer) this.schedule();
+    this.observer.changed();
+    return this.settings;
+  }
+
+  /** Checkouts held longer than the threshold right now (health reports them). */
+  suspects(now = Date.now()): number {
+    const cutoff = now - this.current.thresholdSeconds * 1000;
+    return this.pool.heldCheckouts().filter((checkout) => checkout.acquiredAt < cutoff).length;
+  }
+
+  report(options: { stacks: boolean } = { stacks: true }): LeakReport {
+    const now = Date.now();
+    const thresholdMs = this.current.thresholdSeconds * 1000;
+    const held = this.pool.heldCheckouts().map((checkout) => ({
+      checkoutId: checkout.id,
+      ageMs: now - checkout.acquiredAt,
+      pastThreshold: now - checkout.acquiredAt > thresholdMs,
+      serverProcessId: serverProcessIdOf(checkout),
+      ...(options.stacks && checkout.stack ? { stack: checkout.stack } : {}),
+    }));
+    const events = options.stacks ? this.events.map((e) => ({ ...e })) : this.events.map(({ stack: _stack, ...rest }) => rest);
+    return { settings: this.settings, held, events };
+  }
+
+  /** One pass: report what crossed the threshold, reclaim it when enabled, note late returns. */
+  async check(now = Date.now()): Promise<void> {
+    const held = new Set(this.pool.heldCheckouts().map((c) => c.id));
+    for (const [id, checkout] of this.reported) {
+      if (held.has(id)) continue;
+      this.reported.delete(id);
+      this.record(checkout, 'returned', now);
+    }
+    const cutoff = now - this.current.thresholdSeconds * 1000;
+    for (const checkout of this.pool.heldCheckouts()) {
+      if (checkout.acquiredAt >= cutoff) continue;
+      if (!this.reported.has(checkout.id)) {
+        this.reported.set(checkout.id, checkout);
+        this.observer.count('leaksDetected');
+        this.record(checkout, 'reported', now);
+      }
+      if (this.current.reclaim) await this.takeBack(checkout, 'reclaimed');
+    }
+  }
+
+  /** Called by the pool's FinalizationRegistry: the handle is gone, so is any chance of release. */
+  collected(checkout: Checkout): void {
+    if (!this.reported.has(checkout.id)) this.observer.count('leaksDetected');
+    void this.takeBack(checkout, 'collected');
+  }
+
+  private async takeBack(checkout: Checkout, action: 'reclaimed' | 'collected'): Promise<void> {
+    const serverProcessId = serverProcessIdOf(checkout);
+    // Free the slot first (synchronously), so a late release by the caller cannot race with us.
+    if (!this.pool.reclaim(checkout.id)) return;
+    this.reported.delete(checkout.id);
+    this.observer.count('leaksReclaimed');
+    // Destroying the client closes its socket, but a backend busy in a statement does not notice
+    // until the statement ends: terminate it (a no-op when it is already gone).
+    const serverTerminated = serverProcessId === undefined ? false : await this.terminateBackend(serverProcessId).catch(() => false);
+    this.record(checkout, action, Date.now(), serverTerminated);
+    this.observer.changed();
+  }
+
+  private record(checkout: Checkout, action: LeakAction, now: number, serverTerminated?: boolean): void {
+    this.events.push({
+      at: new Date(now).toISOString(),
+      checkoutId: checkout.id,
+      action,
+      ageMs: now - checkout.acquiredAt,
+      serverProcessId: serverProcessIdOf(checkout),
+      ...(serverTerminated === undefined ? {} : { serverTerminated }),
+      ...(checkout.stack ? { stack: checkout.stack } : {}),
+    });
+    if (this.events.length > EVENTS_KEPT) this.events.shift();
+  }
+
+  private schedule(): void {
+    clearInterval(this.timer);
+    // A quarter of the threshold, between 100 ms and 1 s: a leak is seen soon after it crosses.
+    const everyMs = Math.min(1000, Math.max(100, (this.current.thresholdSeconds * 1000) / 4));
+    let running = false;
+    this.timer = setInterval(() => {
+      // Guard: a slow termination must not stack passes on top of each other.
+      if (running) return;
+      running = true;
+      void this.check().finally(() => {
+        running = false;
+      });
+    }, everyMs);
+    this.timer.unref();
+  }
+}
+
+/** Terminates a backend of `applicationName` by pid, over a short-lived connection outside the pool. */
+export function backendTerminator(connectionString: string, applicationName: string): (serverProcessId: number) => Promise<boolean> {
+  return async (serverProcessId) => {
+    const client = new pg.Client({ connectionString, application_name: `${applicationName}:leak-reclaimer`, connectionTimeoutMillis: 5000 });
+    client.on('error', () => undefined); // a failure shows as a rejected query below
+    try {
+      await client.connect();
+      // Matching application_name too: a pid the server has since reused is never someone else's.
+      const { rows } = await client.query<{ terminated: boolean }>(
+        'SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE pid = $1 AND application_name = $2',
+        [serverProcessId, applicationName],
+      );
+      return rows[0]?.terminated === true;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+}

@@ -9,6 +9,7 @@ Feature: Pool saturation detection
 
   Rule: A saturated pool is reported as saturated
 
+    @needs-database
     Scenario: Eight concurrent operations fill a pool of five plus three overflow
       When 8 operations each hold a backend connection for 4 seconds
       Then the backend pool reports 100% utilization with 3 overflow connections in use
@@ -38,6 +39,7 @@ Feature: Pool saturation detection
 
   Rule: Health follows saturation, and no connection leaks
 
+    @needs-database
     Scenario: Health turns critical while a request waits, and healthy once the load is gone
       Given 8 operations each hold a backend connection for 3 seconds
       When one more request needs a backend connection

@@ -1,4 +1,5 @@
 import { defineParameterType } from '@cucumber/cucumber';
+import type { BadTokenKind } from '../support/clients/auth-client';
 import type { HealthStatus } from '../support/clients/contract';
 import type { ServiceName } from '../support/system-under-test';
 
@@ -21,4 +22,11 @@ defineParameterType({
   name: 'health',
   regexp: /healthy|warning|critical/,
   transformer: (status: string): HealthStatus => status as HealthStatus,
+});
+
+/** The ways a bearer token can be bad (support/clients/auth-client.ts builds each). */
+defineParameterType({
+  name: 'badToken',
+  regexp: /no token|an expired token|a forged token|a token signed by another key|an unsigned token/,
+  transformer: (kind: string): BadTokenKind => kind as BadTokenKind,
 });

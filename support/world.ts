@@ -5,7 +5,9 @@ import type { PoolLimits } from './clients/contract';
 import { ServiceClient } from './clients/service-client';
 import { WAIT, eventually } from './eventually';
 import { auditConnections } from './leak-audit';
+import { ScenarioEvidence } from './load/evidence';
 import { Operations } from './load/operations';
+import { attachScenarioReport } from './report/attachments';
 import { PoolTimeline } from './report/pool-timeline';
 import { runningSystem, type RunningSystem, type ServiceName } from './system-under-test';
 
@@ -24,6 +26,8 @@ export class PoolWorld extends World<SuiteParameters> {
   readonly limits: Partial<Record<ServiceName, PoolLimits>> = {};
   audit: DatabaseAudit | undefined;
   timeline: PoolTimeline | undefined;
+  /** What the scenario measured (load runs, rounds of operations), for later steps and the report. */
+  readonly evidence = new ScenarioEvidence();
   private readonly cleanups: Array<() => Promise<void>> = [];
 
   constructor(options: IWorldOptions<SuiteParameters>) {
@@ -96,7 +100,8 @@ export class PoolWorld extends World<SuiteParameters> {
     try {
       await this.operations.settled();
       await this.timeline?.stop();
-      if (this.timeline) await this.attach(JSON.stringify(this.timeline.toJSON(), null, 1), { mediaType: 'application/json', fileName: 'pool-timeline.json' });
+      // The timeline as JSON and an SVG chart, each load's figures, and the liveness check of load scenarios.
+      failures.push(...(await attachScenarioReport(this)));
       if (this.audit) {
         for (const client of this.services.map((service) => this.client(service))) {
           try {

@@ -30,6 +30,28 @@ export class DatabaseAudit {
     return { total: Number(rows[0]?.total ?? 0), busy: Number(rows[0]?.busy ?? 0) };
   }
 
+  /** Whether a server backend with this pid still exists (a leaked connection's, say). */
+  async backendExists(serverProcessId: number): Promise<boolean> {
+    const { rows } = await this.client.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [serverProcessId]);
+    return rows.length > 0;
+  }
+
+  /**
+   * The database roles a service's connections (its pool, probe and admin connections, named
+   * `<service>` or `<service>:…`) use, each with how many connections the role holds now (all of
+   * them: its CONNECTION LIMIT counts them all) and that limit (-1: none).
+   */
+  async rolesOf(applicationName: string): Promise<Array<{ role: string; connections: number; connectionLimit: number }>> {
+    const { rows } = await this.client.query<{ role: string; connections: string; limit: number }>(
+      `SELECT r.rolname AS role, r.rolconnlimit AS limit,
+              (SELECT count(*) FROM pg_stat_activity x WHERE x.usesysid = r.oid) AS connections
+         FROM pg_roles r
+        WHERE r.oid IN (SELECT usesysid FROM pg_stat_activity WHERE application_name = $1 OR application_name LIKE $1 || ':%')`,
+      [applicationName],
+    );
+    return rows.map((row) => ({ role: row.role, connections: Number(row.connections), connectionLimit: row.limit }));
+  }
+
   async serverVersion(): Promise<string> {
     const { rows } = await this.client.query<{ server_version: string }>('SHOW server_version');
     return rows[0]?.server_version ?? 'unknown';

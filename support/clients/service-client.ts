@@ -1,6 +1,6 @@
 import http from 'node:http';
 import axios, { type AxiosInstance } from 'axios';
-import type { HealthDocument, PoolLimits, PoolSnapshot } from './contract';
+import type { HealthDocument, PoolLimits, PoolSnapshot, RecoveryReport, RecoverySettings } from './contract';
 import type { Outcome } from './outcome';
 
 /** Longer than any operation the plan prescribes, so a hung service shows as "no answer". */
@@ -26,7 +26,7 @@ export class ServiceClient {
     });
   }
 
-  async request(method: 'GET' | 'POST' | 'PUT', path: string, options: { params?: Record<string, unknown>; data?: unknown; admin?: boolean } = {}): Promise<Outcome> {
+  async request(method: 'GET' | 'POST' | 'PUT', path: string, options: { params?: Record<string, unknown>; data?: unknown; admin?: boolean; headers?: Record<string, string> } = {}): Promise<Outcome> {
     const startedAt = Date.now();
     const started = performance.now();
     try {
@@ -35,7 +35,7 @@ export class ServiceClient {
         url: path,
         params: options.params,
         data: options.data,
-        headers: options.admin ? { Authorization: `Bearer ${this.adminToken}` } : {},
+        headers: { ...options.headers, ...(options.admin ? { Authorization: `Bearer ${this.adminToken}` } : {}) },
       });
       const ms = performance.now() - started;
       const headers = Object.fromEntries(Object.entries(response.headers).map(([k, v]) => [k, String(v)]));
@@ -67,5 +67,24 @@ export class ServiceClient {
 
   hold(seconds: number): Promise<Outcome> {
     return this.request('GET', '/api/work/hold', { params: { seconds } });
+  }
+
+  /** Recovery (README "Recovery"): the record, run-time settings, a pass now, the emergency reset. */
+  async recoveryReport(): Promise<RecoveryReport> {
+    const outcome = await this.request('GET', '/admin/pool/recovery', { admin: true });
+    if (outcome.status !== 200) throw new Error(`${this.service} /admin/pool/recovery answered ${outcome.status}: ${JSON.stringify(outcome.body)}`);
+    return outcome.body as RecoveryReport;
+  }
+
+  configureRecovery(change: Partial<RecoverySettings>): Promise<Outcome> {
+    return this.request('PUT', '/admin/pool/recovery', { data: change, admin: true });
+  }
+
+  recover(): Promise<Outcome> {
+    return this.request('POST', '/admin/pool/recover', { data: {}, admin: true });
+  }
+
+  resetPool(): Promise<Outcome> {
+    return this.request('POST', '/admin/pool/reset', { data: {}, admin: true });
   }
 }

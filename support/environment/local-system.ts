@@ -7,10 +7,31 @@ import { ServiceProcess } from './service-process';
 /** Pool variables passed through to the services, so a run (or `npm run stack`) can shape them. */
 const POOL_VARIABLES = [
   'POOL_SIZE', 'MAX_OVERFLOW', 'POOL_TIMEOUT', 'POOL_MAX_QUEUE', 'STATEMENT_TIMEOUT', 'LEAK_THRESHOLD',
+  'LEAK_RECLAIM', 'TRACE_CHECKOUTS', 'RECOVERY_AFTER', 'LONG_STATEMENT_LIMIT', 'BREAKER_FAILURES', 'BREAKER_HALF_OPEN_AFTER',
   'HEALTH_WARN_UTILIZATION', 'HEALTH_TIMEOUT_WINDOW', 'HEALTH_CHECK_INTERVAL', 'LOG_LEVEL',
 ] as const;
 
-const SERVICES = [{ service: 'backend', entry: 'services/backend/main.ts' }] as const;
+/**
+ * In start order: auth first, since the backend verifies its tokens (AUTH_URL). `envPrefix` names
+ * each service's own variables: AUTH_POOL_SIZE reaches the auth process as POOL_SIZE.
+ */
+const SERVICES = [
+  { service: 'auth', entry: 'services/auth/main.ts', envPrefix: 'AUTH_' },
+  { service: 'backend', entry: 'services/backend/main.ts', envPrefix: '' },
+] as const;
+
+/**
+ * One service's pool variables from the run's settings (LOG_LEVEL is shared by all). A variable
+ * left unset is passed as undefined, which spawn drops: otherwise the shell's POOL_SIZE, inherited
+ * with the rest of the environment, would reach the auth service too.
+ */
+function poolEnvFor(settings: SuiteSettings, envPrefix: string): Record<string, string> {
+  const env: Record<string, string | undefined> = {};
+  for (const name of [...POOL_VARIABLES, 'TOKEN_TTL']) {
+    env[name] = settings.env[name === 'LOG_LEVEL' ? name : `${envPrefix}${name}`] || undefined;
+  }
+  return env as Record<string, string>;
+}
 
 /**
  * The system under test on a PostgreSQL server we administer: provision each service's role
@@ -33,16 +54,18 @@ export class LocalSystem {
     await provisionDatabases(adminUrl, databases);
 
     const adminToken = randomBytes(24).toString('hex');
-    const poolEnv = Object.fromEntries(POOL_VARIABLES.flatMap((name) => (settings.env[name] ? [[name, settings.env[name]]] : [])));
     const processes: ServiceProcess[] = [];
+    const urlOf = (name: string) => processes.find((p) => p.name === name)?.url;
     try {
-      for (const [index, { service, entry }] of SERVICES.entries()) {
+      for (const [index, { service, entry, envPrefix }] of SERVICES.entries()) {
+        const authUrl = urlOf('auth');
         processes.push(
           await ServiceProcess.start({
             name: service,
             entry,
             env: {
-              ...poolEnv,
+              ...poolEnvFor(settings, envPrefix),
+              ...(service === 'backend' && authUrl ? { AUTH_URL: authUrl } : {}),
               DATABASE_URL: serviceDatabaseUrl(adminUrl, databases[index]!),
               ADMIN_TOKEN: adminToken,
               PORT: '0',
@@ -55,7 +78,6 @@ export class LocalSystem {
       await Promise.all(processes.map((p) => p.stop()));
       throw error;
     }
-    const urlOf = (name: string) => processes.find((p) => p.name === name)?.url;
     return new LocalSystem(
       {
         environment,

@@ -1,0 +1,70 @@
+@phase1 @tc3
+Feature: Backpressure signal validation
+  When the pool is exhausted, clients must be told in a way they can act on: 503 or 429 with a
+  Retry-After hint, in one consistent format with a friendly message, never a 500 — over HTTP and
+  WebSocket alike — and the same requests must succeed again once the pressure is gone.
+
+  Background:
+    Given the backend pool has pool size 2, max overflow 1 and a pool timeout of 2 seconds
+
+  Rule: HTTP requests that need the database get 503 or 429 with a retry hint, never a 500
+    Three connections and two places in the queue: five requests at once fit once the blocking
+    operations are gone.
+
+    Scenario: Five requests arrive while three blocking operations hold every connection
+      Given the backend pool lets 2 requests wait
+      And 3 operations each hold a backend connection for 5 seconds
+      When 5 requests that need the database arrive at once
+      Then 3 of them are refused at once with 429 and 2 time out with 503, each with a Retry-After hint
+      And every refusal uses the same problem format with a client-friendly message
+      And the backend stays up and has answered no request with a 500
+      And every request is accounted for: 3 succeeded, 3 refused with 429, 2 refused with 503 and none unexplained
+      When the blocking operations have finished
+      Then the same 5 requests succeed again
+
+  Rule: WebSocket clients get an error frame with a retry hint, and stay connected
+
+    Scenario Outline: A WebSocket client asks for data while three blocking operations hold every connection (<signal>)
+      Given a WebSocket client signed in as the test user
+      And the backend pool lets <queue> requests wait
+      And 3 operations each hold a backend connection for 5 seconds
+      When the WebSocket client asks for data from the database
+      Then it receives a "<code>" error frame with status <status> and a retry hint
+      And its connection stays open and answers a ping
+      When the blocking operations have finished
+      Then the WebSocket client's next request succeeds
+      And every request is accounted for: 4 succeeded, <queue full> refused with 429, <timed out> refused with 503 and none unexplained
+
+      Examples: waited the pool timeout
+        | signal    | queue | code           | status | queue full | timed out |
+        | timed out | 10    | POOL_EXHAUSTED | 503    | 0          | 1         |
+
+      Examples: the queue was full
+        | signal     | queue | code            | status | queue full | timed out |
+        | queue full | 0     | POOL_QUEUE_FULL | 429    | 1          | 0         |
+
+  Rule: Only a client with a valid token gets a WebSocket
+
+    Scenario Outline: A WebSocket client with <token> is refused
+      When a WebSocket client tries to connect with <token>
+      Then the connection is refused as unauthorized because "<reason>"
+      And the auth service refuses the same token over HTTP because "<reason>"
+
+      Examples:
+        | token                         | reason                           |
+        | no token                      | no token was given               |
+        | an expired token              | the token has expired            |
+        | a forged token                | the token signature is not valid |
+        | a token signed by another key | the token signature is not valid |
+        | an unsigned token             | not signed with EdDSA            |
+
+  Rule: A login storm gets backpressure from the auth service, never a 500
+
+    Scenario: Thirty logins at once on an auth pool of one connection
+      Given the auth pool has pool size 1, max overflow 0 and a pool timeout of 1 second
+      And the auth pool lets 2 requests wait
+      When 30 users log in at once
+      Then every login succeeds or is refused with 429 or 503 and a Retry-After hint
+      And every login asked the auth pool for a connection exactly once
+      And the auth stays up and has answered no request with a 500
+      And every request is accounted for, none unexplained

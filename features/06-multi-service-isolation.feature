@@ -1,0 +1,21 @@
+@phase3 @tc6
+Feature: Multi-service pool isolation
+  Each service has its own pool, its own database role and its own connection limit, so that a
+  backend starved of connections never takes sign-in down with it: users can still log in, tokens
+  are still verified, and WebSocket clients can still connect.
+
+  Background:
+    Given the backend pool has pool size 3, max overflow 2 and a pool timeout of 30 seconds
+
+  Rule: Exhausting the backend's pool does not cascade to the auth service
+
+    @needs-database
+    Scenario: Auth keeps its normal speed and WebSocket sign-in keeps working while the backend pool is exhausted
+      Given the normal speed of 20 auth sign-ins (login and token check) has been measured
+      When 5 operations each hold a backend connection for 15 seconds
+      And 5 more requests wait for a backend connection
+      Then the backend health becomes critical
+      And 20 auth sign-ins succeed at the 95th percentile within 3 times their normal time, or 200 ms more
+      And a WebSocket client can still sign in to the backend, and its pings are answered
+      And the auth pool saw no timeout, refusal or error, and its health stayed healthy
+      And the backend and auth each connect as their own database role, within its connection limit

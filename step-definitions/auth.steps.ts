@@ -1,0 +1,18 @@
+import { Then, When } from '@cucumber/cucumber';
+import { sessionsOf } from '../support/clients/sessions';
+import { expectEachLoginReachedPool, expectLoginsAnswered } from '../support/expectations/auth';
+import { startLoginStorm } from '../support/load/queueing';
+import type { PoolWorld } from '../support/world';
+
+When('{int} users log in at once', async function (this: PoolWorld, count: number) {
+  await startLoginStorm(this, count);
+});
+
+Then('every login succeeds or is refused with 429 or 503 and a Retry-After hint', async function (this: PoolWorld) {
+  const { succeeded, refused } = expectLoginsAnswered(await this.operations.settled('login'));
+  this.attach(`${succeeded} logins succeeded, ${refused} refused with backpressure`);
+});
+
+Then('every login asked the auth pool for a connection exactly once', async function (this: PoolWorld) {
+  await expectEachLoginReachedPool(this.client('auth'), sessionsOf(this).authPoolAdmissionsBefore!, this.operations.labelled('login').length);
+});

@@ -1,0 +1,84 @@
+import { expect } from 'chai';
+import type { DatabaseAudit } from '../clients/database-audit';
+import type { ServiceClient } from '../clients/service-client';
+import { WAIT, eventually } from '../eventually';
+import type { RoundFigures } from '../load/evidence';
+import { leakReport, type LeakEvent, type LeakedConnection } from '../load/leaks';
+import type { Operations } from '../load/operations';
+import type { PoolTimeline } from '../report/pool-timeline';
+
+/** The operations' answers: the succeeding ones 2xx, the failing ones a database-error problem (500), nothing shed. */
+export function expectOperationOutcomes(operations: Operations, succeeded: number, failed: number): void {
+  const ok = operations.labelled('operation').map((op) => op.outcome?.status);
+  const failing = operations.labelled('failing operation').map((op) => ({ status: op.outcome?.status, type: (op.outcome?.body as { type?: string } | undefined)?.type }));
+  expect(ok.filter((status) => status === 200).length, `succeeding operations answered 200 (statuses: ${ok.join(', ')})`).to.equal(succeeded);
+  expect(failing.length, 'failing operations').to.equal(failed);
+  for (const answer of failing) expect(answer, 'a failing operation answers its database error').to.deep.equal({ status: 500, type: '/problems/database-operation-failed' });
+}
+
+/**
+ * Sampled throughout: while a round ran, the active count rose to `peak` and never above it; and
+ * after it, the sampler saw it back at the round's baseline.
+ */
+export async function expectActiveReturnedToBaseline(timeline: PoolTimeline, service: string, round: RoundFigures, peak: number): Promise<void> {
+  const during = timeline.samplesOf(service, { fromEpoch: round.startedAt, toEpoch: round.answeredAt });
+  expect(during.length, `pool samples taken while the operations ran (${round.answeredAt - round.startedAt} ms)`).to.be.at.least(5);
+  expect(Math.max(...during.map((s) => s.active)), `${service} peak active connections while the operations ran`).to.equal(peak);
+  await eventually(() => {
+    const after = timeline.samplesOf(service, { fromEpoch: round.answeredAt });
+    expect(after.at(-1)?.active, `${service} active connections sampled after the operations (baseline ${round.baseline.active})`).to.equal(round.baseline.active);
+  }, { within: WAIT.settle });
+}
+
+export function expectLifecycleCounted(round: RoundFigures, acquired: number, released: number): void {
+  expect({ acquired: round.acquired, released: round.released }, 'connections acquired and released over the operations').to.deep.equal({ acquired, released });
+}
+
+/** No drift: after every round nothing is held, the same number stay open, and pg_stat_activity agrees. */
+export function expectNoDrift(rounds: readonly RoundFigures[]): void {
+  expect(rounds.length, 'rounds run (drift shows over two at least)').to.be.at.least(2);
+  const rows = rounds.map((r) => `round ${r.round}: active ${r.active}, waiting ${r.waiting}, open ${r.total} (pool_size ${r.poolSize}), database ${r.database.total} open / ${r.database.busy} busy, acquired ${r.acquired}, released ${r.released}`).join('\n');
+  for (const r of rounds) {
+    expect(r.active, `connections still checked out after round ${r.round}\n${rows}`).to.equal(r.baseline.active);
+    expect(r.waiting, `requests still waiting after round ${r.round}\n${rows}`).to.equal(0);
+    expect(r.released, `connections given back in round ${r.round}\n${rows}`).to.equal(r.acquired);
+    expect(r.total, `open connections after round ${r.round} above pool_size\n${rows}`).to.be.at.most(r.poolSize);
+    expect(r.database, `pg_stat_activity after round ${r.round}\n${rows}`).to.deep.equal({ total: r.total, busy: 0 });
+  }
+  expect(new Set(rounds.map((r) => r.total)).size, `open connections drifted between rounds\n${rows}`).to.equal(1);
+}
+
+async function eventFor(client: ServiceClient, leak: LeakedConnection, action: LeakEvent['action']): Promise<LeakEvent> {
+  return eventually(async () => {
+    const { events } = await leakReport(client);
+    const event = events.find((e) => e.checkoutId === leak.checkoutId && e.action === action);
+    expect(event, `a "${action}" event for checkout ${leak.checkoutId} among ${JSON.stringify(events.map(({ stack: _s, ...e }) => e))}`).to.not.equal(undefined);
+    return event!;
+  }, { within: WAIT.settle });
+}
+
+/** Reported with its age (at least the threshold) and where it was taken (the service's leaking handler). */
+export async function expectLeakReported(client: ServiceClient, leak: LeakedConnection, thresholdMs: number, takenIn: RegExp): Promise<void> {
+  const event = await eventFor(client, leak, 'reported');
+  expect(event.ageMs, 'age of the leaked connection when reported (ms)').to.be.at.least(thresholdMs);
+  expect(event.serverProcessId, 'server backend of the leaked connection').to.equal(leak.serverProcessId);
+  expect(event.stack, 'where the leaked connection was taken').to.match(takenIn);
+  const { counters } = await client.poolSnapshot();
+  expect(counters.leaksDetected, 'leaks detected').to.be.at.least(1);
+}
+
+/** Taken back by the service, by the way it names (reclaimed past the threshold, or collected after GC). */
+export async function expectLeakTakenBack(client: ServiceClient, leak: LeakedConnection, action: 'reclaimed' | 'collected'): Promise<void> {
+  await eventFor(client, leak, action);
+  const report = await leakReport(client);
+  expect(report.held.map((h) => h.checkoutId), 'connections still held').to.not.include(leak.checkoutId);
+  const { counters } = await client.poolSnapshot();
+  expect(counters.leaksReclaimed, 'leaks reclaimed').to.be.at.least(1);
+}
+
+/** No zombie: PostgreSQL no longer has the leaked connection's server backend. */
+export async function expectServerConnectionGone(audit: DatabaseAudit, leak: LeakedConnection): Promise<void> {
+  await eventually(async () => {
+    expect(await audit.backendExists(leak.serverProcessId), `server backend ${leak.serverProcessId} still in pg_stat_activity`).to.equal(false);
+  }, { within: WAIT.settle });
+}

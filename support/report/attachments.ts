@@ -1,0 +1,35 @@
+import { LIVENESS_LIMIT } from '../load/liveness';
+import type { PoolWorld } from '../world';
+import { loadSpec, renderSvg, timelineSpec } from './charts';
+
+/**
+ * After every scenario: its pool timeline as JSON and as an SVG chart, each load it generated as
+ * JSON and a chart, and the liveness figure. Returns failures: a load scenario whose liveness probe
+ * answered less than 99.9% of the time (the plan's uptime promise) fails.
+ */
+export async function attachScenarioReport(world: PoolWorld): Promise<string[]> {
+  const timeline = world.timeline;
+  if (!timeline) return [];
+  const failures: string[] = [];
+  const json = timeline.toJSON();
+  await world.attach(JSON.stringify(json, null, 1), { mediaType: 'application/json', fileName: 'pool-timeline.json' });
+  try {
+    await world.attach(await renderSvg(timelineSpec(json, 'Pool timeline')), { mediaType: 'image/svg+xml', fileName: 'pool-timeline.svg' });
+    for (const [index, load] of world.evidence.loads.entries()) {
+      const name = world.evidence.loads.length > 1 ? `load-${index + 1}` : 'load';
+      await world.attach(JSON.stringify(load, null, 1), { mediaType: 'application/json', fileName: `${name}.json` });
+      await world.attach(await renderSvg(loadSpec(load, 'Load', timeline.startedAt)), { mediaType: 'image/svg+xml', fileName: `${name}.svg` });
+    }
+  } catch (error) {
+    failures.push(`rendering the report charts: ${(error as Error).message}`);
+  }
+  // The 99.9% promise is measured over the whole scenario, for every load scenario.
+  if (world.evidence.loads.length > 0) {
+    const figure = timeline.liveness.figure();
+    const measured = `${(figure.ratio * 100).toFixed(3)}% of ${figure.samples} probes answered`;
+    await world.attach(JSON.stringify({ measured, limitText: `at least ${LIVENESS_LIMIT * 100}%`, ...figure }, null, 1), { mediaType: 'application/json', fileName: 'liveness.json' });
+    if (figure.samples === 0) failures.push('liveness: no probe was taken during the load scenario');
+    else if (figure.ratio < LIVENESS_LIMIT) failures.push(`liveness: ${measured}, below the ${LIVENESS_LIMIT * 100}% limit; unanswered: ${JSON.stringify(figure.unanswered)}`);
+  }
+  return failures;
+}

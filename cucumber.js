@@ -14,8 +14,13 @@ const allure = [
   '.run/allure-formatter.log', // the formatter writes allure-results/; its console output is not needed
 ];
 
+// Epic per phase, feature per test case (the plan's names), severity, links to the plan's sections:
+// the tags become raw labels here, and support/report/allure-plan.js gives them the plan's names.
+const { planListener } = require('./support/report/allure-plan.js');
+
 const allureOptions = {
   resultsDir: RESULTS_DIR,
+  listeners: [planListener],
   labels: [
     { pattern: [/@(phase\d)/], name: 'epic' },
     { pattern: [/@(tc\d)/], name: 'story' },

@@ -1,13 +1,17 @@
 import type { SuiteSettings } from '../config';
 import type { Environment } from './deployment';
+import { DockerEnvironment } from './docker';
 import { EmbeddedEnvironment } from './embedded';
 import { ExternalEnvironment } from './external';
+import { RemoteEnvironment } from './remote';
 
 export type { Deployment, Environment } from './deployment';
 
 const ENVIRONMENTS: Record<string, (settings: SuiteSettings) => Environment> = {
   embedded: (settings) => new EmbeddedEnvironment(settings),
   external: (settings) => new ExternalEnvironment(settings),
+  docker: (settings) => new DockerEnvironment(settings),
+  remote: (settings) => new RemoteEnvironment(settings),
 };
 
 export function createEnvironment(settings: SuiteSettings): Environment {

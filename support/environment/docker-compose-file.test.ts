@@ -1,0 +1,204 @@
+/**
+ * env/docker-compose.yml and env/Dockerfile, checked as far as a machine without a Docker engine
+ * allows: the compose file parses and wires services, health checks, ports and variables together;
+ * the image's build step (env/tsconfig.image.json) compiles; and the image's commands, run here from
+ * that build with the compose file's own environment, provision PostgreSQL and serve /health so that
+ * the compose health check passes. Not run here: building the image, pulling postgres:18, `docker compose up`.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { loadSuiteSettings } from '../config';
+import { DockerEnvironment, SERVICE_PORT, type ComposeCommands } from './docker';
+import { EmbeddedDatabase } from './embedded-database';
+import { REPO_ROOT } from './service-process';
+
+type ComposeService = {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
+};
+
+const ENV_DIR = path.join(REPO_ROOT, 'env');
+const raw = readFileSync(path.join(ENV_DIR, 'docker-compose.yml'), 'utf8');
+const VARIABLE = /\$\{(\w+)(?::([-?])([^}]*))?\}/g;
+
+/** The variables the provider hands to `docker compose` (the injected module records them). */
+async function providerEnv(): Promise<NodeJS.ProcessEnv> {
+  let env: NodeJS.ProcessEnv = {};
+  const compose: ComposeCommands = {
+    upAll: async (options) => ((env = options?.env ?? {}), { exitCode: 0, out: '', err: '', truncated: { out: false, err: false } }),
+    down: async () => ({ exitCode: 0, out: '', err: '', truncated: { out: false, err: false } }),
+    port: async () => ({ data: { address: '127.0.0.1', port: 1 } }),
+  };
+  await new DockerEnvironment(loadSuiteSettings({ TEST_ENV: 'docker' }), compose).start();
+  return env;
+}
+
+/** Compose's own interpolation rules for ${VAR}, ${VAR:-default} and ${VAR:?error}. */
+function interpolate(text: string, env: NodeJS.ProcessEnv): string {
+  return text.replace(VARIABLE, (_match, name: string, kind: string | undefined, rest: string) => {
+    const value = env[name];
+    if (value) return value;
+    if (kind === '-') return rest;
+    throw new Error(`the compose file needs ${name} and the provider does not give it (${rest || 'no default'})`);
+  });
+}
+
+const composeOf = (text: string) => parse(text, { merge: true }) as { services: Record<string, ComposeService> };
+
+describe('env/docker-compose.yml', () => {
+  const { services } = composeOf(raw);
+
+  it('has PostgreSQL, a one-shot provisioning step and both services', () => {
+    assert.deepEqual(Object.keys(services).sort(), ['auth', 'backend', 'postgres', 'provision']);
+    assert.match(services.postgres!.image ?? '', /^postgres:\d+/);
+  });
+
+  it('builds every service image from env/Dockerfile, with a command the image build compiles', () => {
+    const image = JSON.parse(readFileSync(path.join(ENV_DIR, 'tsconfig.image.json'), 'utf8')) as { files: string[] };
+    const compiled = image.files.map((file) => path.relative(REPO_ROOT, path.resolve(ENV_DIR, file)).replace(/\.ts$/, '.js'));
+    for (const name of ['provision', 'backend', 'auth']) {
+      const service = services[name]!;
+      assert.ok(service.build, `${name} has a build`);
+      const context = path.resolve(ENV_DIR, service.build.context);
+      assert.equal(context, REPO_ROOT, `${name}: the build context is the repository root`);
+      assert.ok(existsSync(path.join(context, service.build.dockerfile)), `${name}: ${service.build.dockerfile} exists`);
+      const entry = service.command?.[0] ?? '';
+      assert.ok(compiled.includes(entry), `${name}: its command ${entry} is one of the image's compiled entry points ${compiled.join(', ')}`);
+      assert.ok(existsSync(path.join(REPO_ROOT, entry.replace(/\.js$/, '.ts'))), `${name}: ${entry} has its source`);
+    }
+  });
+
+  it('health-checks PostgreSQL and each service through the contract GET /health, on the port the provider reads', () => {
+    assert.deepEqual(services.postgres!.healthcheck?.test.slice(0, 2), ['CMD', 'pg_isready']);
+    for (const name of ['backend', 'auth']) {
+      const service = services[name]!;
+      assert.match(service.healthcheck?.test.join(' ') ?? '', new RegExp(`http://127\\.0\\.0\\.1:${SERVICE_PORT}/health`), `${name} health check`);
+      assert.deepEqual(service.ports, [`127.0.0.1::${SERVICE_PORT}`], `${name}: published on 127.0.0.1 only, on a port Docker picks`);
+      assert.equal(service.environment?.PORT, String(SERVICE_PORT));
+      assert.equal(service.environment?.HOST, '0.0.0.0');
+    }
+    assert.deepEqual(services.postgres!.ports, ['127.0.0.1::5432']);
+  });
+
+  it('starts the services only after provisioning succeeded, and provisioning only on a healthy PostgreSQL', () => {
+    assert.deepEqual(services.provision!.depends_on, { postgres: { condition: 'service_healthy' } });
+    for (const name of ['backend', 'auth']) {
+      assert.equal(services[name]!.depends_on?.provision?.condition, 'service_completed_successfully', name);
+    }
+  });
+
+  it('passes the pool variables to both services, and every variable it requires is one the provider gives', async () => {
+    for (const name of ['backend', 'auth']) {
+      const environment = services[name]!.environment ?? {};
+      for (const variable of ['POOL_SIZE', 'MAX_OVERFLOW', 'POOL_TIMEOUT', 'POOL_MAX_QUEUE', 'LEAK_THRESHOLD', 'FAULT_INJECTION', 'ADMIN_TOKEN', 'DATABASE_URL']) {
+        assert.ok(variable in environment, `${name} gets ${variable}`);
+      }
+    }
+    const required = new Set([...raw.matchAll(VARIABLE)].filter((m) => m[2] === '?').map((m) => m[1]));
+    assert.deepEqual([...required].sort(), ['ADMIN_TOKEN', 'AUTH_DB_PASSWORD', 'BACKEND_DB_PASSWORD', 'POSTGRES_PASSWORD']);
+    const resolved = composeOf(interpolate(raw, await providerEnv())).services;
+    assert.equal(resolved.backend!.environment?.FAULT_INJECTION, 'on');
+  });
+
+  it('gives each service the role and password that provisioning creates for it', async () => {
+    const env = await providerEnv();
+    const resolved = composeOf(interpolate(raw, env)).services;
+    const provision = resolved.provision!.environment!;
+    for (const name of ['backend', 'auth']) {
+      const url = new URL(resolved[name]!.environment!.DATABASE_URL!);
+      assert.equal(url.hostname, 'postgres');
+      assert.equal(url.username, `${provision.DB_PREFIX}${name}`);
+      assert.equal(url.password, provision[`${name.toUpperCase()}_DB_PASSWORD`]);
+      assert.equal(url.pathname, `/${provision.DB_PREFIX}${name}`);
+    }
+    assert.equal(new URL(provision.ADMIN_DATABASE_URL!).password, env.POSTGRES_PASSWORD);
+  });
+});
+
+describe('env/Dockerfile', () => {
+  const dockerfile = readFileSync(path.join(ENV_DIR, 'Dockerfile'), 'utf8');
+  const ignored = readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+
+  it('copies only what exists and what .dockerignore lets through', () => {
+    const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
+    assert.ok(sources.length >= 4, `COPY lines found: ${sources.join(', ')}`);
+    for (const source of sources) {
+      assert.ok(existsSync(path.join(REPO_ROOT, source)), `${source} exists`);
+      assert.ok(!ignored.some((pattern) => source === pattern || source.startsWith(`${pattern}/`)), `${source} is not in .dockerignore`);
+    }
+    assert.match(dockerfile, /RUN npx tsc -p env\/tsconfig.image.json/);
+    assert.match(dockerfile, /npm ci --omit=dev/);
+  });
+});
+
+describe('the image commands, built and run here with the compose environment (no Docker)', () => {
+  const build = path.join(REPO_ROOT, '.run', 'image-build');
+  const database = new EmbeddedDatabase(100);
+  const children: ChildProcess[] = [];
+  let serviceEnv: Record<string, NodeJS.ProcessEnv> = {};
+
+  before(async () => {
+    rmSync(build, { recursive: true, force: true });
+    // The Dockerfile's build step, into .run/ so the compiled files find node_modules.
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(ENV_DIR, 'tsconfig.image.json'), '--outDir', build], { cwd: REPO_ROOT, stdio: 'pipe' });
+    const adminUrl = new URL(await database.start());
+    const resolved = composeOf(interpolate(raw, { ...(await providerEnv()), POSTGRES_PASSWORD: decodeURIComponent(adminUrl.password) })).services;
+    // Inside the compose network PostgreSQL is `postgres:5432`; here it is the embedded server.
+    const local = (env: Record<string, string>) =>
+      Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace('@postgres:5432/', `@127.0.0.1:${adminUrl.port}/`)]));
+    serviceEnv = Object.fromEntries(['provision', 'backend', 'auth'].map((name) => [name, local(resolved[name]!.environment ?? {})]));
+  });
+
+  after(async () => {
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))));
+    await database.stop();
+    rmSync(build, { recursive: true, force: true });
+  });
+
+  const run = (entry: string, env: NodeJS.ProcessEnv) =>
+    spawnSync(process.execPath, [path.join(build, entry)], { cwd: build, env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 60_000 });
+
+  it('provisions both roles and databases with their connection limit', () => {
+    const result = run('services/db/provision-main.js', serviceEnv.provision!);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout.trim(), 'provisioned poolsuite_backend (connection limit 60), poolsuite_auth (connection limit 60)');
+  });
+
+  for (const name of ['backend', 'auth']) {
+    it(`starts ${name}, and the compose health check passes against it`, async () => {
+      const env = { ...serviceEnv[name]!, PORT: '0', HOST: '127.0.0.1' }; // port 8080 may be taken on this machine
+      const child = spawn(process.execPath, [path.join(build, `services/${name}/main.js`)], { cwd: build, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout!.on('data', (chunk: Buffer) => {
+          const match = /listening on (http:\/\/\S+)/.exec(chunk.toString());
+          if (match?.[1]) resolve(match[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${stderr}`)));
+      });
+      const check = composeOf(raw).services[name]!.healthcheck!.test;
+      assert.equal(check[0], 'CMD');
+      const [command, ...args] = check.slice(1).map((part) => part.replace(`http://127.0.0.1:${SERVICE_PORT}`, url));
+      assert.equal(command, 'node');
+      const probe = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 20_000 });
+      assert.equal(probe.status, 0, `health check against ${url}: ${probe.stderr}`);
+    });
+  }
+
+  it('the compose health check fails when nothing answers', () => {
+    const check = composeOf(raw).services.backend!.healthcheck!.test.slice(2).map((part) => part.replace(`127.0.0.1:${SERVICE_PORT}`, '127.0.0.1:1'));
+    assert.equal(spawnSync(process.execPath, check, { timeout: 20_000 }).status, 1);
+  });
+});

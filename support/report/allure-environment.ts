@@ -1,0 +1,45 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringifyEnvInfo } from 'allure-js-commons/sdk/reporter';
+import { DatabaseAudit } from '../clients/database-audit';
+import type { RunningSystem } from '../system-under-test';
+
+/** Where allure-cucumberjs writes its results (cucumber.js `resultsDir`). */
+export const ALLURE_RESULTS_DIR = 'allure-results';
+
+/**
+ * The report's "Environment" panel: what this run ran on. Written once the system is up, since the
+ * PostgreSQL version and the services' pool limits are known only then (formatOptions are static).
+ */
+export async function describeRun(system: RunningSystem, profile: string): Promise<Record<string, string>> {
+  const { deployment, startupLimits } = system;
+  const info: Record<string, string> = {
+    'Node.js': process.version,
+    TEST_ENV: deployment.environment,
+    Profile: profile,
+    PostgreSQL: await postgresVersion(deployment.auditDatabaseUrl),
+    'Fault injection': deployment.faultInjection ? 'on' : 'off',
+  };
+  for (const [service, limits] of Object.entries(startupLimits)) {
+    info[`Pool (${service})`] =
+      `pool_size=${limits.poolSize} max_overflow=${limits.maxOverflow} pool_timeout=${limits.poolTimeoutSeconds}s max_queue=${limits.maxQueue}`;
+  }
+  if (deployment.environment === 'remote') info.Target = deployment.backendUrl;
+  return info;
+}
+
+async function postgresVersion(auditUrl: string | undefined): Promise<string> {
+  if (!auditUrl) return 'unknown (no database access on this target)';
+  const audit = await DatabaseAudit.connect(auditUrl);
+  try {
+    return await audit.serverVersion();
+  } finally {
+    await audit.close();
+  }
+}
+
+/** environment.properties in the results directory, in the format Allure 2 and 3 both read. */
+export function writeAllureEnvironment(info: Record<string, string>, resultsDir: string = ALLURE_RESULTS_DIR): void {
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(path.join(resultsDir, 'environment.properties'), stringifyEnvInfo(info));
+}

@@ -26,11 +26,11 @@ Before({ name: 'skip what this target cannot run' }, async function (this: PoolW
   return 'skipped';
 });
 
-Before({ timeout: 60_000 }, async function (this: PoolWorld) {
+Before({ name: 'start from the start-up pool limits with drained pools', timeout: 60_000 }, async function (this: PoolWorld) {
   await this.prepare();
 });
 
 // Waits for every request the scenario started, then audits for leaks: a leak fails the scenario.
-After({ timeout: 180_000 }, async function (this: PoolWorld) {
+After({ name: 'wait for every request, attach the timeline, audit for leaks', timeout: 180_000 }, async function (this: PoolWorld) {
   await this.finish();
 });

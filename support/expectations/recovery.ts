@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { BreakerState, RecoveryAttempt } from '../clients/contract';
+import type { BreakerState, RecoveryAttempt, RecoveryReport } from '../clients/contract';
 import { describeOutcome, type Outcome } from '../clients/outcome';
 import type { ServiceClient } from '../clients/service-client';
 import { WAIT, eventually } from '../eventually';
@@ -31,7 +31,7 @@ export async function expectHealedWithinLimit(client: ServiceClient, since: numb
   expect(healthy, `${client.service} came back to healthy after ${critical!.at}`).to.not.equal(undefined);
   const recoveryMs = Date.parse(healthy!.at) - Date.parse(critical!.at);
   expect(recoveryMs, 'recovery time (ms) against the plan\'s 60 s').to.be.at.most(RECOVERY_LIMIT_MS);
-  const attempts = (await client.recoveryReport()).attempts.filter((a) => Date.parse(a.at) >= since);
+  const attempts = (await finishedRecoveryPass(client, since)).attempts.filter((a) => Date.parse(a.at) >= since);
   return {
     recoveryMs,
     limitMs: RECOVERY_LIMIT_MS,
@@ -39,6 +39,19 @@ export async function expectHealedWithinLimit(client: ServiceClient, since: numb
     healthyAt: healthy!.at,
     attempts: attempts.map(({ strategy, outcome, detail, durationMs, healthAfter }) => ({ strategy, outcome, detail, durationMs, healthAfter })),
   };
+}
+
+/**
+ * The recovery report once a pass that began in this scenario has finished. Health can turn
+ * healthy while the pass still waits for it to settle, before it records its last attempt.
+ */
+async function finishedRecoveryPass(client: ServiceClient, since: number): Promise<RecoveryReport> {
+  return eventually(async () => {
+    const report = await client.recoveryReport();
+    const began = report.lastPass ? Date.parse(report.lastPass.startedAt) : Number.NaN;
+    expect(began >= since, `${client.service} finished a recovery pass in this scenario (last pass: ${JSON.stringify(report.lastPass ?? null)})`).to.equal(true);
+    return report;
+  }, { within: WAIT.settle, every: 100 });
 }
 
 /** "cancel long statements, reclaim leaked connections" -> the service's strategy names. */
@@ -51,7 +64,7 @@ export function strategyNames(text: string): string[] {
  * declared priority order, the last one succeeding — and the service declares that same order.
  */
 export async function expectStrategiesInOrder(client: ServiceClient, since: number, expected: string[]): Promise<RecoveryAttempt[]> {
-  const report = await client.recoveryReport();
+  const report = await finishedRecoveryPass(client, since);
   const attempts = report.attempts.filter((a) => Date.parse(a.at) >= since);
   const described = attempts.map((a) => `${a.priority}. ${a.strategy} (${a.trigger}): ${a.outcome}, ${a.detail}`).join('\n');
   expect(attempts.map((a) => a.strategy), `${client.service} recovery attempts in this scenario:\n${described}`).to.deep.equal(expected);

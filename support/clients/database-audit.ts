@@ -52,6 +52,29 @@ export class DatabaseAudit {
     return rows.map((row) => ({ role: row.role, connections: Number(row.connections), connectionLimit: row.limit }));
   }
 
+  /** Terminates every server connection of `applicationName` (checked-out and idle alike); how many went. */
+  async terminateConnectionsOf(applicationName: string): Promise<number> {
+    const { rows } = await this.client.query<{ terminated: boolean }>(
+      `SELECT pg_terminate_backend(pid) AS terminated
+         FROM pg_stat_activity WHERE application_name = $1 AND backend_type = 'client backend'`,
+      [applicationName],
+    );
+    return rows.filter((row) => row.terminated).length;
+  }
+
+  /** A role's CONNECTION LIMIT (-1: none). */
+  async connectionLimitOf(role: string): Promise<number> {
+    const { rows } = await this.client.query<{ limit: number }>('SELECT rolconnlimit AS limit FROM pg_roles WHERE rolname = $1', [role]);
+    if (!rows[0]) throw new Error(`no database role named ${role}`);
+    return rows[0].limit;
+  }
+
+  /** Sets a role's CONNECTION LIMIT (-1: none). A role name cannot be a bind parameter: it is quoted as an identifier. */
+  async setConnectionLimit(role: string, limit: number): Promise<void> {
+    if (!Number.isInteger(limit) || limit < -1) throw new Error(`a connection limit must be an integer of -1 or more, not ${limit}`);
+    await this.client.query(`ALTER ROLE ${this.client.escapeIdentifier(role)} CONNECTION LIMIT ${limit}`);
+  }
+
   async serverVersion(): Promise<string> {
     const { rows } = await this.client.query<{ server_version: string }>('SHOW server_version');
     return rows[0]?.server_version ?? 'unknown';

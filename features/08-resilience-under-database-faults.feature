@@ -1,0 +1,40 @@
+@resilience @needs-database
+Feature: Resilience under database faults
+  Load is not the only thing that takes connections away. PostgreSQL may end a service's
+  connections at any moment (an administrator, a failover, an idle-session killer), and it enforces
+  limits of its own. The service must live through both: every request answered with success or
+  backpressure, never a 500, never a crash, and healthy again by itself.
+
+  Rule: The service survives PostgreSQL ending all of its connections in the middle of load
+    A connection ended while a statement runs fails that statement; one ended while its holder is
+    between statements (here: a buggy handler's, kept inside a transaction) fails nothing, and only
+    the service's own listener stands between that and a crashed process.
+
+    @needs-fault-injection
+    Scenario: Every backend connection is terminated while operations hold connections and quick requests keep coming
+      Given the backend pool has pool size 5, max overflow 0 and a pool timeout of 2 seconds
+      And the backend pool lets 10 requests wait
+      And the backend treats a connection held longer than 1 second as leaked, reporting it without reclaiming it
+      And 3 operations each hold a backend connection for 5 seconds
+      And a backend request keeps its connection and never gives it back
+      When the database terminates every backend connection while quick requests keep coming
+      Then the backend process survived and kept answering its health check
+      And at least 4 connections were terminated
+      And every request was answered, with success or 503 and a Retry-After hint
+      When the backend is told to reclaim leaked connections
+      Then the backend health becomes healthy
+      And a normal backend operation succeeds
+      And the time the backend took to recover from the kill is reported
+
+  Rule: The database's own connection limit becomes backpressure, never a 500
+
+    Scenario: The backend role may open fewer connections than the pool's capacity
+      The role's limit counts every connection of the role, the health probe's among them: the
+      pool gets what the others leave of the 4, far below its capacity of 10.
+
+      Given the backend pool has pool size 5, max overflow 5 and a pool timeout of 2 seconds
+      And the backend pool lets 10 requests wait
+      And the database lets the backend role open only 4 connections
+      When 6 operations at once each try to hold a backend connection for 3 seconds
+      Then the operations the role's limit leaves room for succeeded, and the rest were refused with 503, a Retry-After hint and the database's reason
+      And the backend stays up and has answered no request with a 500

@@ -1,0 +1,42 @@
+import { Given, Then, When } from '@cucumber/cucumber';
+import {
+  KILL_RECOVERY_LIMIT_MS,
+  countAnswers,
+  expectRoleLimitRefusals,
+  expectSurvived,
+  expectTerminatedAtLeast,
+  limitRoleConnections,
+  terminateConnectionsUnderLoad,
+  tryHoldingConnections,
+} from '../support/expectations/resilience';
+import type { ServiceName } from '../support/system-under-test';
+import type { PoolWorld } from '../support/world';
+
+When('the database terminates every {service} connection while quick requests keep coming', { timeout: KILL_RECOVERY_LIMIT_MS + 30_000 }, async function (this: PoolWorld, service: ServiceName) {
+  const figures = await terminateConnectionsUnderLoad(this, service);
+  this.attach(`terminated ${figures.terminated} connections; serving again after ${figures.servingAgainMs} ms, healthy after ${figures.healthyAgainMs} ms`);
+});
+
+Then('the {service} process survived and kept answering its health check', async function (this: PoolWorld, service: ServiceName) {
+  await expectSurvived(this, service);
+});
+
+Then('at least {int} connections were terminated', function (this: PoolWorld, count: number) {
+  expectTerminatedAtLeast(this, count);
+});
+
+Then('the time the backend took to recover from the kill is reported', async function (this: PoolWorld) {
+  await this.attach(JSON.stringify(await countAnswers(this), null, 1), { mediaType: 'application/json', fileName: 'connection-kill-recovery.json' });
+});
+
+Given('the database lets the {service} role open only {int} connections', async function (this: PoolWorld, service: ServiceName, limit: number) {
+  await limitRoleConnections(this, service, limit);
+});
+
+When('{int} operations at once each try to hold a {service} connection for {duration}', function (this: PoolWorld, count: number, service: ServiceName, holdMs: number) {
+  tryHoldingConnections(this, service, count, holdMs);
+});
+
+Then('the operations the role\'s limit leaves room for succeeded, and the rest were refused with 503, a Retry-After hint and the database\'s reason', async function (this: PoolWorld) {
+  this.attach(`room and holders by status: ${JSON.stringify(await expectRoleLimitRefusals(this))}`);
+});

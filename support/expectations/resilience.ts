@@ -1,0 +1,163 @@
+import { expect } from 'chai';
+import { describeOutcome, type Outcome } from '../clients/outcome';
+import { WAIT, eventually } from '../eventually';
+import type { ServiceName } from '../system-under-test';
+import type { PoolWorld } from '../world';
+
+/** Two callers, each sending its next quick request as soon as the last one is answered: bounded load on 127.0.0.1. */
+const QUICK_CALLERS = 2;
+/** Quick requests answered before the kill: the load is really under way when it strikes. */
+const ANSWERED_BEFORE_KILL = 4;
+/** The most a recovery from a kill may take on a busy 2-core machine (health re-assessed, connections re-opened). */
+export const KILL_RECOVERY_LIMIT_MS = WAIT.settle;
+
+export interface KillFigures {
+  service: ServiceName;
+  /** Server connections PostgreSQL terminated (checked-out and idle). */
+  terminated: number;
+  killedAt: string;
+  /** From the kill to the first quick request sent after it that succeeded. */
+  servingAgainMs: number;
+  /** From the kill to the first /health answer that said healthy. */
+  healthyAgainMs: number;
+  /** /health answers seen while the fault lasted, by HTTP status (0: no answer). */
+  healthAnswers: Record<string, number>;
+  /** Every request of the scenario, by HTTP status. */
+  answers: Record<string, number>;
+}
+
+/** What the kill scenario measured, per World (a WeakMap, so the World stays small). */
+const kills = new WeakMap<PoolWorld, KillFigures>();
+
+export function killOf(world: PoolWorld): KillFigures {
+  const figures = kills.get(world);
+  if (!figures) throw new Error('no connections were terminated in this scenario');
+  return figures;
+}
+
+/**
+ * While quick requests keep coming (and whatever holders the scenario started hold their
+ * connections), PostgreSQL terminates every server connection of the service. The quick load and
+ * a /health watch go on until the service serves a request sent after the kill and says healthy,
+ * or the recovery limit passes; every request stays tracked, so the After hook waits for each.
+ */
+export async function terminateConnectionsUnderLoad(world: PoolWorld, service: ServiceName): Promise<KillFigures> {
+  const client = world.client(service);
+  const audit = world.requireAudit();
+  let stopped = false;
+  const callers = Array.from({ length: QUICK_CALLERS }, async () => {
+    while (!stopped) await world.operations.start('quick', () => client.work('fast')).result;
+  });
+  try {
+    await eventually(() => {
+      expect(world.operations.labelled('quick').filter((op) => op.outcome).length, 'quick requests answered before the kill').to.be.at.least(ANSWERED_BEFORE_KILL);
+    });
+    const killedAt = Date.now();
+    const terminated = await audit.terminateConnectionsOf(service);
+    world.timeline?.markPhase(`pg_terminate_backend of ${terminated} ${service} connections`, 'fault', killedAt, killedAt + 1);
+    const healthAnswers: Record<string, number> = {};
+    let healthyAt: number | undefined;
+    let servingAt: number | undefined;
+    await eventually(async () => {
+      const health = await client.health();
+      healthAnswers[health.status] = (healthAnswers[health.status] ?? 0) + 1;
+      if (healthyAt === undefined && health.status === 200 && health.body.poolStatus === 'healthy') healthyAt = health.finishedAt;
+      const served = world.operations.labelled('quick').find((op) => op.startedAt > killedAt && op.outcome?.status === 200);
+      if (servingAt === undefined && served) servingAt = served.outcome!.finishedAt;
+      expect(healthyAt !== undefined && servingAt !== undefined, `${service} healthy and serving again after the kill`).to.equal(true);
+    }, { within: KILL_RECOVERY_LIMIT_MS, every: 100 }).catch((error: Error) => {
+      throw new Error(`${error.message}; /health answers since the kill by status: ${JSON.stringify(healthAnswers)}`);
+    });
+    const figures: KillFigures = {
+      service,
+      terminated,
+      killedAt: new Date(killedAt).toISOString(),
+      servingAgainMs: servingAt! - killedAt,
+      healthyAgainMs: healthyAt! - killedAt,
+      healthAnswers,
+      answers: {},
+    };
+    kills.set(world, figures);
+    return figures;
+  } finally {
+    stopped = true;
+    await Promise.all(callers);
+  }
+}
+
+/** The process lived through the fault: /health answered every time it was asked, and the service answers now. */
+export async function expectSurvived(world: PoolWorld, service: ServiceName): Promise<void> {
+  const { healthAnswers } = killOf(world);
+  expect(healthAnswers['0'] ?? 0, `${service} /health left unanswered after the kill: ${JSON.stringify(healthAnswers)}`).to.equal(0);
+  const health = await world.client(service).health();
+  expect(health.status, `${service} /health now: ${describeOutcome(health)}`).to.be.oneOf([200, 503]);
+}
+
+/** Every connection the kill hit was one the service held: all the checked-out ones at least. */
+export function expectTerminatedAtLeast(world: PoolWorld, count: number): void {
+  expect(killOf(world).terminated, 'server connections terminated').to.be.at.least(count);
+}
+
+/** Counts every answer of the scenario by status and adds them to the figures. */
+export async function countAnswers(world: PoolWorld): Promise<KillFigures> {
+  const figures = killOf(world);
+  for (const outcome of await world.operations.settled()) figures.answers[outcome.status] = (figures.answers[outcome.status] ?? 0) + 1;
+  return figures;
+}
+
+/** The role the service's connections log in as: `<DB_PREFIX><service>`. */
+export function roleOf(world: PoolWorld, service: ServiceName): string {
+  return `${world.system.settings.dbPrefix}${service}`;
+}
+
+/** What the role-limit scenario set, per World. */
+const roleLimits = new WeakMap<PoolWorld, { role: string; limit: number; heldElsewhere: number }>();
+
+/**
+ * Lowers the service role's CONNECTION LIMIT for this scenario, the original limit read first and
+ * put back in a cleanup whatever happens; then ends the connections the pool already holds, so
+ * that each connection it needs from now on must get past the limit. The role's other connections
+ * (the health probe's, the admin API's) are counted: the pool gets what the limit leaves.
+ */
+export async function limitRoleConnections(world: PoolWorld, service: ServiceName, limit: number): Promise<void> {
+  const audit = world.requireAudit();
+  const role = roleOf(world, service);
+  const original = await audit.connectionLimitOf(role);
+  world.onCleanup(() => audit.setConnectionLimit(role, original));
+  await audit.setConnectionLimit(role, limit);
+  await audit.terminateConnectionsOf(service);
+  await eventually(async () => {
+    expect((await audit.connectionsOf(service)).total, `${service} pool connections left after ending them`).to.equal(0);
+    expect((await world.client(service).poolSnapshot()).connections.total, `${service} pool's own count of open connections`).to.equal(0);
+  }, { within: WAIT.settle });
+  const heldElsewhere = (await audit.rolesOf(service)).find((r) => r.role === role)?.connections ?? 0;
+  expect(heldElsewhere, `${role} connections outside the pool, against the limit of ${limit}`).to.be.below(limit);
+  roleLimits.set(world, { role, limit, heldElsewhere });
+}
+
+/** `count` operations that each try to hold a connection, all at once, in the background: some may be refused. */
+export function tryHoldingConnections(world: PoolWorld, service: ServiceName, count: number, holdMs: number): void {
+  const client = world.client(service);
+  for (let i = 0; i < count; i++) world.operations.start('holder', () => client.hold(holdMs / 1000));
+}
+
+/**
+ * Of the holders, as many as the role's limit leaves room for succeeded; the rest were refused with
+ * 503, Retry-After and the database's own reason; none got a 500 or no answer.
+ */
+export async function expectRoleLimitRefusals(world: PoolWorld): Promise<{ room: number; byStatus: Record<string, number> }> {
+  const set = roleLimits.get(world);
+  if (!set) throw new Error('no role connection limit was set in this scenario');
+  const outcomes: Outcome[] = await world.operations.settled('holder');
+  const room = set.limit - set.heldElsewhere;
+  const byStatus: Record<string, number> = {};
+  for (const outcome of outcomes) byStatus[outcome.status] = (byStatus[outcome.status] ?? 0) + 1;
+  const described = outcomes.map((o) => `${describeOutcome(o)} ${JSON.stringify(o.body)}`).join('\n');
+  expect(room, 'room the limit leaves the pool, below the number of operations').to.be.below(outcomes.length);
+  expect(byStatus, `holders by status, with ${set.heldElsewhere} of ${set.limit} ${set.role} connections held outside the pool:\n${described}`).to.deep.equal({ 200: room, 503: outcomes.length - room });
+  for (const outcome of outcomes.filter((o) => o.status === 503)) {
+    expect(outcome.headers['retry-after'], 'Retry-After on a refusal').to.match(/^\d+$/);
+    expect(JSON.stringify(outcome.body), 'the refusal names the database\'s reason').to.match(/too many connections for role/i);
+  }
+  return { room, byStatus };
+}

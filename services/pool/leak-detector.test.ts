@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import pg from 'pg';
-import { TestDatabase } from '../testing/test-database';
+import { useTestDatabase, type TestDatabase } from '../testing/test-database';
 import { DatabaseConnectionManager } from './database-connection-manager';
 import { ConfigError } from './database-config';
 import { applyLeakSettingsChange } from './leak-detector';
@@ -12,24 +11,10 @@ import { applyLeakSettingsChange } from './leak-detector';
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
-let db: TestDatabase;
-let audit: pg.Client;
-const managers: DatabaseConnectionManager[] = [];
-
-before(async () => {
-  db = await TestDatabase.start();
-  audit = new pg.Client({ connectionString: db.adminUrl });
-  await audit.connect();
-});
-after(async () => {
-  await Promise.all(managers.map((m) => m.close()));
-  await audit.end();
-  await db.stop();
-});
+const fixture = useTestDatabase();
 
 async function manager(overrides: Parameters<TestDatabase['config']>[0] = {}): Promise<DatabaseConnectionManager> {
-  const created = new DatabaseConnectionManager('backend', db.config({ poolSize: 2, maxOverflow: 1, ...overrides }));
-  managers.push(created);
+  const created = fixture.track(new DatabaseConnectionManager('backend', fixture.db.config({ poolSize: 2, maxOverflow: 1, ...overrides })));
   await created.start();
   return created;
 }
@@ -43,7 +28,7 @@ async function until(check: () => boolean | Promise<boolean>, within = 5000): Pr
 }
 
 async function backendAlive(pid: number | undefined): Promise<boolean> {
-  const { rows } = await audit.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
+  const { rows } = await fixture.audit.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
   return rows.length > 0;
 }
 

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
-import { TestDatabase } from '../testing/test-database';
+import { describe, it } from 'node:test';
+import { useTestDatabase } from '../testing/test-database';
 import { PoolCircuitBreaker } from './circuit-breaker';
 import { ConfigError } from './database-config';
 import { asUnavailable } from './errors';
@@ -72,24 +71,11 @@ describe('recovery passes', () => {
 });
 
 describe('recovery against a real PostgreSQL', () => {
-  let db: TestDatabase;
-  let audit: pg.Client;
-  const managers: DatabaseConnectionManager[] = [];
-  before(async () => {
-    db = await TestDatabase.start();
-    audit = new pg.Client({ connectionString: db.adminUrl });
-    await audit.connect();
-  });
-  after(async () => {
-    await Promise.all(managers.map((m) => m.close()));
-    await audit.end();
-    await db.stop();
-  });
+  const fixture = useTestDatabase();
 
   /** Each test's manager under its own application_name, so pg_stat_activity counts are its own. */
   async function manager(name: string): Promise<DatabaseConnectionManager> {
-    const created = new DatabaseConnectionManager(name, db.config({ poolSize: 1, maxOverflow: 1, poolTimeoutSeconds: 30, healthCheckIntervalSeconds: 0.1, recoverAfterSeconds: 1.5, longStatementSeconds: 1 }));
-    managers.push(created);
+    const created = fixture.track(new DatabaseConnectionManager(name, fixture.db.config({ poolSize: 1, maxOverflow: 1, poolTimeoutSeconds: 30, healthCheckIntervalSeconds: 0.1, recoverAfterSeconds: 1.5, longStatementSeconds: 1 })));
     await created.start();
     return created;
   }
@@ -103,7 +89,7 @@ describe('recovery against a real PostgreSQL', () => {
   }
 
   async function serverConnections(name: string): Promise<number> {
-    const { rows } = await audit.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [name]);
+    const { rows } = await fixture.audit.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [name]);
     return Number(rows[0]?.n);
   }
 

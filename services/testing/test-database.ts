@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
+import pg from 'pg';
 import { EmbeddedDatabase } from '../../support/environment/embedded-database';
 import { provisionDatabases, serviceDatabaseUrl } from '../db/provision';
 import type { DatabaseConfig } from '../pool';
@@ -38,4 +40,44 @@ export class TestDatabase {
   stop(): Promise<void> {
     return this.server.stop();
   }
+}
+
+/** What a test file that needs real PostgreSQL shares: the database, a superuser client, its managers. */
+export interface TestDatabaseFixture {
+  readonly db: TestDatabase;
+  /** A superuser connection, for looking at pg_stat_activity as an independent witness. */
+  readonly audit: pg.Client;
+  /** Registers a manager to close when the file's tests end. */
+  track<T extends { close(): Promise<void> }>(manager: T): T;
+}
+
+/** Registers before/after hooks that start one embedded PostgreSQL for the file and stop it, with everything tracked. */
+export function useTestDatabase(): TestDatabaseFixture {
+  let db: TestDatabase | undefined;
+  let audit: pg.Client | undefined;
+  const tracked: Array<{ close(): Promise<void> }> = [];
+  before(async () => {
+    db = await TestDatabase.start();
+    audit = new pg.Client({ connectionString: db.adminUrl });
+    await audit.connect();
+  });
+  after(async () => {
+    await Promise.all(tracked.map((manager) => manager.close()));
+    await audit?.end();
+    await db?.stop();
+  });
+  return {
+    get db() {
+      if (!db) throw new Error('the test database is not started yet (use it inside a test)');
+      return db;
+    },
+    get audit() {
+      if (!audit) throw new Error('the audit client is not connected yet (use it inside a test)');
+      return audit;
+    },
+    track(manager) {
+      tracked.push(manager);
+      return manager;
+    },
+  };
 }

@@ -26,7 +26,32 @@ Feature: Resilience under database faults
       And a normal backend operation succeeds
       And the time the backend took to recover from the kill is reported
 
-  Rule: The database's own connection limit becomes backpressure, never a 500
+  Rule: PostgreSQL going away and coming back is survived without restarting the services
+    While the database is down, every request is refused at once with 503 and a hint when to
+    retry, and health says critical; once it is back, the services serve again by themselves.
+
+    @needs-database-restart
+    Scenario: PostgreSQL restarts in the middle of a run
+      Given the backend pool has pool size 5, max overflow 0 and a pool timeout of 2 seconds
+      When PostgreSQL stops while quick requests keep coming to every service
+      Then every service reports critical health while it is down
+      And every request sent while it is down is refused at once with 503 and a Retry-After hint
+      When PostgreSQL starts again on the same data
+      Then every service serves again and is healthy by itself within 30 seconds
+      And the test user still signs in with the same password
+      And every request was answered, with success or 503 and a Retry-After hint
+
+    @needs-database-restart @needs-local-services
+    Scenario: A backend started while the database is down waits for it instead of failing
+      Given PostgreSQL is down
+      When a new backend instance starts
+      Then the new instance is up, reports critical health and refuses a database operation with 503 and a Retry-After hint
+      When PostgreSQL starts again on the same data
+      Then the new instance becomes healthy by itself within 30 seconds and serves a database operation
+      And every service serves again and is healthy by itself within 30 seconds
+      And the new instance shuts down cleanly and leaves no connection behind
+
+  Rule: The database's own connection limits become backpressure, never a 500
 
     Scenario: The backend role may open fewer connections than the pool's capacity
       The role's limit counts every connection of the role, the health probe's among them: the
@@ -35,6 +60,17 @@ Feature: Resilience under database faults
       Given the backend pool has pool size 5, max overflow 5 and a pool timeout of 2 seconds
       And the backend pool lets 10 requests wait
       And the database lets the backend role open only 4 connections
-      When 6 operations at once each try to hold a backend connection for 3 seconds
+      When 6 operations, one after another, each try to hold a backend connection for 3 seconds
       Then the operations the role's limit leaves room for succeeded, and the rest were refused with 503, a Retry-After hint and the database's reason
+      And the backend stays up and has answered no request with a 500
+
+    Scenario: The database server has fewer free connections than the pool's capacity
+      PostgreSQL's max_connections is shared by every client of the server. Here other clients
+      hold all but 3 of the slots it gives ordinary roles (the rest it keeps for superusers).
+
+      Given the backend pool has pool size 5, max overflow 5 and a pool timeout of 2 seconds
+      And the backend pool lets 10 requests wait
+      And other clients hold all but 3 of the connections the database server allows
+      When 6 operations, one after another, each try to hold a backend connection for 3 seconds
+      Then the operations the server's limit leaves room for succeeded, and the rest were refused with 503, a Retry-After hint and the database's reason
       And the backend stays up and has answered no request with a 500

@@ -2,12 +2,13 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import {
   KILL_RECOVERY_LIMIT_MS,
   countAnswers,
-  expectRoleLimitRefusals,
+  expectRefusalsBeyondRoom,
   expectSurvived,
   expectTerminatedAtLeast,
+  fillServerConnectionSlots,
   limitRoleConnections,
   terminateConnectionsUnderLoad,
-  tryHoldingConnections,
+  tryHoldingConnectionsOneByOne,
 } from '../support/expectations/resilience';
 import type { ServiceName } from '../support/system-under-test';
 import type { PoolWorld } from '../support/world';
@@ -33,10 +34,14 @@ Given('the database lets the {service} role open only {int} connections', async 
   await limitRoleConnections(this, service, limit);
 });
 
-When('{int} operations at once each try to hold a {service} connection for {duration}', function (this: PoolWorld, count: number, service: ServiceName, holdMs: number) {
-  tryHoldingConnections(this, service, count, holdMs);
+When('{int} operations, one after another, each try to hold a {service} connection for {duration}', async function (this: PoolWorld, count: number, service: ServiceName, holdMs: number) {
+  await tryHoldingConnectionsOneByOne(this, service, count, holdMs);
 });
 
-Then('the operations the role\'s limit leaves room for succeeded, and the rest were refused with 503, a Retry-After hint and the database\'s reason', async function (this: PoolWorld) {
-  this.attach(`room and holders by status: ${JSON.stringify(await expectRoleLimitRefusals(this))}`);
+Given('other clients hold all but {int} of the connections the database server allows', async function (this: PoolWorld, room: number) {
+  await fillServerConnectionSlots(this, 'backend', room);
+});
+
+Then('the operations the role\'s/server\'s limit leaves room for succeeded, and the rest were refused with 503, a Retry-After hint and the database\'s reason', async function (this: PoolWorld) {
+  this.attach(`room and holders by status: ${JSON.stringify(await expectRefusalsBeyondRoom(this))}`);
 });

@@ -13,6 +13,14 @@ const NEEDS: Record<string, { offered: (deployment: Deployment) => boolean; reas
     offered: (deployment) => deployment.faultInjection,
     reason: 'needs fault injection, and this target has it off (FAULT_INJECTION=on on the services enables it)',
   },
+  '@needs-database-restart': {
+    offered: (deployment) => deployment.databaseServer !== undefined,
+    reason: 'stops and starts PostgreSQL, which only the embedded target runs itself',
+  },
+  '@needs-local-services': {
+    offered: (deployment) => deployment.spawnService !== undefined,
+    reason: 'starts service processes of its own, which only targets where the suite spawns the services allow',
+  },
 };
 
 export const CAPABILITY_TAGS = Object.keys(NEEDS);

@@ -83,15 +83,18 @@ export class PoolWorld extends World<SuiteParameters> {
     for (const [service, limits] of Object.entries(this.system.startupLimits) as Array<[ServiceName, PoolLimits]>) {
       await this.configurePool(service, limits);
     }
-    const auditUrl = this.system.deployment.auditDatabaseUrl;
-    if (auditUrl) {
-      const audit = await DatabaseAudit.connect(auditUrl);
-      this.audit = audit;
-      this.onCleanup(() => audit.close());
-    }
+    if (this.system.deployment.auditDatabaseUrl) await this.connectAudit();
     const timeline = new PoolTimeline(this.services.map((service) => this.client(service)));
     timeline.start();
     this.timeline = timeline;
+  }
+
+  /** Opens the audit connection: at the start, and again after the scenario restarted PostgreSQL. */
+  async connectAudit(): Promise<void> {
+    const audit = await DatabaseAudit.connect(this.system.deployment.auditDatabaseUrl!);
+    await this.audit?.close();
+    this.audit = audit;
+    this.onCleanup(() => audit.close());
   }
 
   /** After each scenario: stop what it started, wait for every request, attach the timeline, audit for leaks. */

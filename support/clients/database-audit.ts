@@ -75,6 +75,20 @@ export class DatabaseAudit {
     await this.client.query(`ALTER ROLE ${this.client.escapeIdentifier(role)} CONNECTION LIMIT ${limit}`);
   }
 
+  /**
+   * The server's connection slots: max_connections, those kept for superusers (and for
+   * pg_use_reserved_connections members), and how many client connections hold one now.
+   */
+  async connectionSlots(): Promise<{ maxConnections: number; reserved: number; inUse: number }> {
+    const { rows } = await this.client.query<{ max_connections: number; reserved: number; in_use: string }>(
+      `SELECT current_setting('max_connections')::int AS max_connections,
+              current_setting('superuser_reserved_connections')::int + coalesce(current_setting('reserved_connections', true)::int, 0) AS reserved,
+              (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS in_use`,
+    );
+    const row = rows[0]!;
+    return { maxConnections: row.max_connections, reserved: row.reserved, inUse: Number(row.in_use) };
+  }
+
   async serverVersion(): Promise<string> {
     const { rows } = await this.client.query<{ server_version: string }>('SHOW server_version');
     return rows[0]?.server_version ?? 'unknown';

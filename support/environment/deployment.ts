@@ -1,3 +1,5 @@
+import type { ServiceProcess } from './service-process';
+
 /** Where the system under test answers, as the suite sees it: only its public contract. */
 export interface Deployment {
   environment: string;
@@ -8,6 +10,21 @@ export interface Deployment {
   auditDatabaseUrl: string | undefined;
   /** Whether the deliberately buggy endpoints are on (FAULT_INJECTION=on). */
   faultInjection: boolean;
+  /**
+   * Starts one more instance of a service, with some of its variables changed (on a free port
+   * unless PORT is one of them). Only where the suite spawns the services; the caller stops it.
+   */
+  spawnService?: (service: 'backend' | 'auth', envOverrides: Record<string, string>) => Promise<ServiceProcess>;
+  /** Stops and starts the PostgreSQL server on its same data, as an outage would. Only where the suite runs it. */
+  databaseServer?: DatabaseServer;
+}
+
+export interface DatabaseServer {
+  readonly running: boolean;
+  /** A fast shutdown: connections are ended, the data stays. */
+  stop(): Promise<void>;
+  /** Starts it again on the same data directory and port. */
+  start(): Promise<void>;
 }
 
 export interface Environment {

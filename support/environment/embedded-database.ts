@@ -16,6 +16,8 @@ export class EmbeddedDatabase {
   private dataDir: string | undefined;
   private readonly log: string[] = [];
   private cancelInterruptCleanup: (() => void) | undefined;
+  /** Shut down on purpose (an outage the suite made), to be started again. */
+  private down = false;
 
   constructor(private readonly maxConnections: number) {}
 
@@ -49,12 +51,32 @@ export class EmbeddedDatabase {
     return `postgresql://postgres:${password}@127.0.0.1:${port}/postgres`;
   }
 
+  /** Whether the server is up: false between shutDown() and startAgain(). */
+  get running(): boolean {
+    return this.server !== undefined && !this.down;
+  }
+
+  /** A fast shutdown (SIGINT): every connection is ended; the data directory stays for startAgain(). */
+  async shutDown(): Promise<void> {
+    if (!this.server || this.down) return;
+    this.down = true;
+    await this.server.stop();
+  }
+
+  /** Starts the server again on the same data directory and port, after shutDown(). */
+  async startAgain(): Promise<void> {
+    if (!this.server || !this.down) return;
+    await this.server.start();
+    this.down = false;
+  }
+
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
     await server?.stop().catch(() => undefined);
     if (this.dataDir) await rm(this.dataDir, { recursive: true, force: true });
     this.dataDir = undefined;
+    this.down = false;
     this.cancelInterruptCleanup?.();
   }
 

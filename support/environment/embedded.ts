@@ -17,7 +17,16 @@ export class EmbeddedEnvironment implements Environment {
     try {
       const adminUrl = await this.database.start();
       this.system = await LocalSystem.start(adminUrl, this.name, this.settings);
-      return this.system.deployment;
+      const database = this.database;
+      return Object.assign(this.system.deployment, {
+        databaseServer: {
+          get running() {
+            return database.running;
+          },
+          stop: () => database.shutDown(),
+          start: () => database.startAgain(),
+        },
+      });
     } catch (error) {
       await this.stop();
       throw error;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { provisionDatabases, serviceDatabaseUrl, type ServiceDatabase } from '../../services/db/provision';
 import type { SuiteSettings } from '../config';
 import type { Deployment } from './deployment';
-import { ServiceProcess } from './service-process';
+import { ServiceProcess, type ServiceSpec } from './service-process';
 
 /** Pool variables passed through to the services, so a run (or `npm run stack`) can shape them. */
 const POOL_VARIABLES = [
@@ -38,10 +38,16 @@ function poolEnvFor(settings: SuiteSettings, envPrefix: string): Record<string, 
  * (with its CONNECTION LIMIT) and database, then spawn the services as child processes.
  */
 export class LocalSystem {
+  /** Instances started on request (spawnService), stopped with the rest if their caller did not. */
+  private readonly extras: ServiceProcess[] = [];
+
   private constructor(
     readonly deployment: Deployment,
     private readonly processes: ServiceProcess[],
-  ) {}
+    private readonly specs: ServiceSpec[],
+  ) {
+    deployment.spawnService = (service, envOverrides) => this.spawn(service, envOverrides);
+  }
 
   static async start(adminUrl: string, environment: string, settings: SuiteSettings): Promise<LocalSystem> {
     const databases: ServiceDatabase[] = SERVICES.map(({ service }) => ({
@@ -55,24 +61,25 @@ export class LocalSystem {
 
     const adminToken = randomBytes(24).toString('hex');
     const processes: ServiceProcess[] = [];
+    const specs: ServiceSpec[] = [];
     const urlOf = (name: string) => processes.find((p) => p.name === name)?.url;
     try {
       for (const [index, { service, entry, envPrefix }] of SERVICES.entries()) {
         const authUrl = urlOf('auth');
-        processes.push(
-          await ServiceProcess.start({
-            name: service,
-            entry,
-            env: {
-              ...poolEnvFor(settings, envPrefix),
-              ...(service === 'backend' && authUrl ? { AUTH_URL: authUrl } : {}),
-              DATABASE_URL: serviceDatabaseUrl(adminUrl, databases[index]!),
-              ADMIN_TOKEN: adminToken,
-              PORT: '0',
-              FAULT_INJECTION: settings.faultInjection ? 'on' : 'off',
-            },
-          }),
-        );
+        const spec: ServiceSpec = {
+          name: service,
+          entry,
+          env: {
+            ...poolEnvFor(settings, envPrefix),
+            ...(service === 'backend' && authUrl ? { AUTH_URL: authUrl } : {}),
+            DATABASE_URL: serviceDatabaseUrl(adminUrl, databases[index]!),
+            ADMIN_TOKEN: adminToken,
+            PORT: '0',
+            FAULT_INJECTION: settings.faultInjection ? 'on' : 'off',
+          },
+        };
+        specs.push(spec);
+        processes.push(await ServiceProcess.start(spec));
       }
     } catch (error) {
       await Promise.all(processes.map((p) => p.stop()));
@@ -88,7 +95,16 @@ export class LocalSystem {
         faultInjection: settings.faultInjection,
       },
       processes,
+      specs,
     );
+  }
+
+  private async spawn(service: string, envOverrides: Record<string, string>): Promise<ServiceProcess> {
+    const spec = this.specs.find((s) => s.name === service);
+    if (!spec) throw new Error(`${service} is not a service of this system`);
+    const instance = await ServiceProcess.start({ ...spec, env: { ...spec.env, PORT: '0', ...envOverrides } });
+    this.extras.push(instance);
+    return instance;
   }
 
   service(name: string): ServiceProcess | undefined {
@@ -96,6 +112,6 @@ export class LocalSystem {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.processes.map((p) => p.stop()));
+    await Promise.all([...this.extras, ...this.processes].map((p) => p.stop()));
   }
 }

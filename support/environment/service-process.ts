@@ -76,14 +76,19 @@ export class ServiceProcess {
       });
       void exited.then(() => {
         clearTimeout(timer);
-        // The service's own last line says why (e.g. an invalid configuration value).
-        reject(new Error(output.filter((l) => l.trim()).at(-1) ?? `${spec.name} exited with code ${exitCode}`));
+        // The service's own last line says why (e.g. an invalid configuration value); the exit code rides along.
+        reject(Object.assign(new Error(output.filter((l) => l.trim()).at(-1) ?? `${spec.name} exited with code ${exitCode}`), { exitCode }));
       });
     });
   }
 
   get isRunning(): boolean {
     return this.exitCode === undefined;
+  }
+
+  /** The exit code once it has exited (null: ended by a signal); undefined while it runs. */
+  get exitedWith(): number | null | undefined {
+    return this.exitCode;
   }
 
   recentOutput(lines = 30): string {

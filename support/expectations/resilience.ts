@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { ConnectionSlotFiller } from '../clients/connection-slot-filler';
 import { describeOutcome, type Outcome } from '../clients/outcome';
 import { WAIT, eventually } from '../eventually';
 import type { ServiceName } from '../system-under-test';
@@ -118,14 +119,34 @@ export function roleOf(world: PoolWorld, service: ServiceName): string {
   return `${world.system.settings.dbPrefix}${service}`;
 }
 
-/** What the role-limit scenario set, per World. */
-const roleLimits = new WeakMap<PoolWorld, { role: string; limit: number; heldElsewhere: number }>();
+/**
+ * The room a database-side limit leaves the pool, per World: how many connections it may still
+ * open, what the limit is, and how PostgreSQL words its refusal.
+ */
+interface ConnectionRoom {
+  room: number;
+  limit: string;
+  reason: RegExp;
+}
+const rooms = new WeakMap<PoolWorld, ConnectionRoom>();
+
+/**
+ * Ends the connections the pool already holds, so that each connection it needs from now on must
+ * get past the database's limits.
+ */
+async function endPoolConnections(world: PoolWorld, service: ServiceName): Promise<void> {
+  const audit = world.requireAudit();
+  await audit.terminateConnectionsOf(service);
+  await eventually(async () => {
+    expect((await audit.connectionsOf(service)).total, `${service} pool connections left after ending them`).to.equal(0);
+    expect((await world.client(service).poolSnapshot()).connections.total, `${service} pool's own count of open connections`).to.equal(0);
+  }, { within: WAIT.settle });
+}
 
 /**
  * Lowers the service role's CONNECTION LIMIT for this scenario, the original limit read first and
- * put back in a cleanup whatever happens; then ends the connections the pool already holds, so
- * that each connection it needs from now on must get past the limit. The role's other connections
- * (the health probe's, the admin API's) are counted: the pool gets what the limit leaves.
+ * put back in a cleanup whatever happens; then ends the pool's connections. The role's other
+ * connections (the health probe's, the admin API's) are counted: the pool gets what the limit leaves.
  */
 export async function limitRoleConnections(world: PoolWorld, service: ServiceName, limit: number): Promise<void> {
   const audit = world.requireAudit();
@@ -133,39 +154,65 @@ export async function limitRoleConnections(world: PoolWorld, service: ServiceNam
   const original = await audit.connectionLimitOf(role);
   world.onCleanup(() => audit.setConnectionLimit(role, original));
   await audit.setConnectionLimit(role, limit);
-  await audit.terminateConnectionsOf(service);
-  await eventually(async () => {
-    expect((await audit.connectionsOf(service)).total, `${service} pool connections left after ending them`).to.equal(0);
-    expect((await world.client(service).poolSnapshot()).connections.total, `${service} pool's own count of open connections`).to.equal(0);
-  }, { within: WAIT.settle });
+  await endPoolConnections(world, service);
   const heldElsewhere = (await audit.rolesOf(service)).find((r) => r.role === role)?.connections ?? 0;
   expect(heldElsewhere, `${role} connections outside the pool, against the limit of ${limit}`).to.be.below(limit);
-  roleLimits.set(world, { role, limit, heldElsewhere });
-}
-
-/** `count` operations that each try to hold a connection, all at once, in the background: some may be refused. */
-export function tryHoldingConnections(world: PoolWorld, service: ServiceName, count: number, holdMs: number): void {
-  const client = world.client(service);
-  for (let i = 0; i < count; i++) world.operations.start('holder', () => client.hold(holdMs / 1000));
+  rooms.set(world, { room: limit - heldElsewhere, limit: `${role} CONNECTION LIMIT ${limit}, ${heldElsewhere} held outside the pool`, reason: /too many connections for role/i });
 }
 
 /**
- * Of the holders, as many as the role's limit leaves room for succeeded; the rest were refused with
- * 503, Retry-After and the database's own reason; none got a 500 or no answer.
+ * Other clients take all but `room` of the connection slots the server gives ordinary roles
+ * (max_connections less the slots kept for superusers), after the pool's own connections were
+ * ended: the pool may open `room` more. The filler's connections are closed when the scenario ends.
  */
-export async function expectRoleLimitRefusals(world: PoolWorld): Promise<{ room: number; byStatus: Record<string, number> }> {
-  const set = roleLimits.get(world);
-  if (!set) throw new Error('no role connection limit was set in this scenario');
+export async function fillServerConnectionSlots(world: PoolWorld, service: ServiceName, room: number): Promise<void> {
+  const audit = world.requireAudit();
+  await endPoolConnections(world, service);
+  const before = await audit.connectionSlots();
+  const toFill = before.maxConnections - before.reserved - before.inUse - room;
+  expect(toFill, `connections to fill, of ${JSON.stringify(before)}`).to.be.above(0);
+  const filler = await ConnectionSlotFiller.fill(world.system.deployment.auditDatabaseUrl!, toFill);
+  world.onCleanup(() => filler.release());
+  const after = await audit.connectionSlots();
+  const left = after.maxConnections - after.reserved - after.inUse;
+  expect(left, `slots left for ordinary roles after other clients took ${filler.held}: ${JSON.stringify(after)}`).to.equal(room);
+  rooms.set(world, { room, limit: `max_connections ${after.maxConnections}, ${after.reserved} kept for superusers, ${after.inUse} in use`, reason: /too many clients|remaining connection slots are reserved/i });
+}
+
+/**
+ * `count` operations that each try to hold a connection for `holdMs`, one after another: each is
+ * sent once the one before holds its connection or was refused. All at once, PostgreSQL's own
+ * checks would race (a connection still starting counts against the limit even if it is then
+ * refused), and fewer than the room could get through.
+ */
+export async function tryHoldingConnectionsOneByOne(world: PoolWorld, service: ServiceName, count: number, holdMs: number): Promise<void> {
+  const client = world.client(service);
+  for (let i = 0; i < count; i++) {
+    const holder = world.operations.start('holder', () => client.hold(holdMs / 1000));
+    const holding = world.operations.labelled('holder').filter((op) => !op.outcome).length;
+    await eventually(async () => {
+      if (holder.outcome) return;
+      expect((await client.poolSnapshot()).connections.active, `${service} connections held once holder ${i + 1} is served`).to.equal(holding);
+    }, { within: WAIT.shortly, every: 20 });
+  }
+}
+
+/**
+ * Of the holders, as many as the database's limit leaves room for succeeded; the rest were refused
+ * with 503, Retry-After and the database's own reason; none got a 500 or no answer.
+ */
+export async function expectRefusalsBeyondRoom(world: PoolWorld): Promise<{ room: number; limit: string; byStatus: Record<string, number> }> {
+  const set = rooms.get(world);
+  if (!set) throw new Error('no database-side connection limit was set in this scenario');
   const outcomes: Outcome[] = await world.operations.settled('holder');
-  const room = set.limit - set.heldElsewhere;
   const byStatus: Record<string, number> = {};
   for (const outcome of outcomes) byStatus[outcome.status] = (byStatus[outcome.status] ?? 0) + 1;
   const described = outcomes.map((o) => `${describeOutcome(o)} ${JSON.stringify(o.body)}`).join('\n');
-  expect(room, 'room the limit leaves the pool, below the number of operations').to.be.below(outcomes.length);
-  expect(byStatus, `holders by status, with ${set.heldElsewhere} of ${set.limit} ${set.role} connections held outside the pool:\n${described}`).to.deep.equal({ 200: room, 503: outcomes.length - room });
+  expect(set.room, 'room the limit leaves the pool, below the number of operations').to.be.below(outcomes.length);
+  expect(byStatus, `holders by status, under ${set.limit}:\n${described}`).to.deep.equal({ 200: set.room, 503: outcomes.length - set.room });
   for (const outcome of outcomes.filter((o) => o.status === 503)) {
     expect(outcome.headers['retry-after'], 'Retry-After on a refusal').to.match(/^\d+$/);
-    expect(JSON.stringify(outcome.body), 'the refusal names the database\'s reason').to.match(/too many connections for role/i);
+    expect(JSON.stringify(outcome.body), 'the refusal names the database\'s reason').to.match(set.reason);
   }
-  return { room, byStatus };
+  return { room: set.room, limit: set.limit, byStatus };
 }

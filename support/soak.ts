@@ -1,15 +1,18 @@
 /**
  * `npm run soak`: runs the suite N times in a row (quick profile by default) and reports failures
  * per scenario — the flakiness check. With `--interrupt`, each run is interrupted (SIGINT, as Ctrl-C
- * sends it, or SIGTERM) at a random moment instead, and the soak checks that nothing was left
- * behind: no PostgreSQL, no service process, no temp dir.
+ * sends it, and SIGTERM, alternately) at a random moment instead, and the soak checks that nothing
+ * was left behind: no PostgreSQL, no service process, no temp dir, and none of the TCP ports the
+ * run was listening on at the moment of the signal still accepting connections.
  *
  *   npm run soak                      # 10 runs of --profile quick
  *   npm run soak -- --runs 3 --profile default --tags @tc1
  *   npm run soak -- --interrupt --runs 5
+ *   npm run soak -- --interrupt --runs 2 --interrupt-after 15000   # a fixed moment, to reproduce one
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +29,7 @@ const { values: options } = parseArgs({
     profile: { type: 'string', default: 'quick' },
     tags: { type: 'string' },
     interrupt: { type: 'boolean', default: false },
+    'interrupt-after': { type: 'string' },
   },
 });
 
@@ -42,6 +46,71 @@ function leftovers(): string[] {
     .filter((line) => /pool-suite-pg-|services\/(backend|auth)\/main\.ts/.test(line));
   const tempDirs = readdirSync(os.tmpdir()).filter((name) => name.startsWith('pool-suite-pg-'));
   return [...processes.map((p) => `process: ${p.trim()}`), ...tempDirs.map((d) => `temp dir: ${d}`)];
+}
+
+/** The process and all its descendants, from `ps` (PostgreSQL and the services are grandchildren). */
+function processTree(rootPid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const line of execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' }).trim().split('\n')) {
+    const [pid, ppid] = line.trim().split(/\s+/).map(Number);
+    if (pid && ppid !== undefined) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  }
+  const tree = [rootPid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
+  return tree;
+}
+
+/**
+ * The TCP ports a process tree is listening on (Linux: its sockets' inodes from /proc/<pid>/fd,
+ * matched against the LISTEN rows of /proc/net/tcp{,6}). Empty where /proc is not there.
+ */
+function listeningPortsOf(rootPid: number): number[] {
+  const inodes = new Set<string>();
+  for (const pid of processTree(rootPid)) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // gone already, or not ours to read
+    }
+    for (const fd of fds) {
+      try {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (inode) inodes.add(inode);
+      } catch {
+        // closed while we looked
+      }
+    }
+  }
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let rows: string[] = [];
+    try {
+      rows = readFileSync(table, 'utf8').trim().split('\n').slice(1);
+    } catch {
+      continue;
+    }
+    for (const row of rows) {
+      const fields = row.trim().split(/\s+/);
+      const LISTEN = '0A';
+      if (fields[3] === LISTEN && inodes.has(fields[9] ?? '')) ports.add(parseInt(fields[1]!.split(':')[1]!, 16));
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
+/** Whether something still accepts a TCP connection on 127.0.0.1:port. */
+function accepting(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port, timeout: 1_000 });
+    const done = (result: boolean) => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
 }
 
 function cucumberArgs(reportFile: string): string[] {
@@ -65,28 +134,52 @@ function scenariosOf(reportFile: string): ScenarioResult[] {
   );
 }
 
-/** Runs the suite once; resolves with its exit code (and the signal it was sent, if interrupted). */
-function runOnce(reportFile: string, interruptAfterMs: number | undefined, signal: NodeJS.Signals): Promise<number | null> {
+interface RunOutcome {
+  code: number | null;
+  /** Whether the signal was sent (false when the run ended before its moment came). */
+  signalled: boolean;
+  /** The ports the run was listening on just before the signal. */
+  portsAtSignal: number[];
+}
+
+/** Runs the suite once; with `interruptAfterMs`, sends `signal` then, noting the ports open at that moment. */
+function runOnce(reportFile: string, interruptAfterMs: number | undefined, signal: NodeJS.Signals): Promise<RunOutcome> {
   return new Promise((resolve) => {
+    let signalled = false;
+    let portsAtSignal: number[] = [];
     const child = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'cucumber-js'), cucumberArgs(reportFile).slice(1), {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    const timer = interruptAfterMs === undefined ? undefined : setTimeout(() => child.kill(signal), interruptAfterMs);
+    const timer =
+      interruptAfterMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            portsAtSignal = child.pid === undefined ? [] : listeningPortsOf(child.pid);
+            signalled = child.kill(signal);
+          }, interruptAfterMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      resolve(code);
+      resolve({ code, signalled, portsAtSignal });
     });
   });
 }
 
-async function waitUntilClean(within: number): Promise<string[]> {
+/** Leftover processes and temp dirs, and any of `ports` still accepting connections; polled until none or the deadline. */
+async function waitUntilClean(within: number, ports: number[] = []): Promise<string[]> {
   const deadline = Date.now() + within;
   for (;;) {
-    const found = leftovers();
+    const open = (await Promise.all(ports.map(async (port) => ((await accepting(port)) ? [`port: 127.0.0.1:${port} still accepting`] : [])))).flat();
+    const found = [...leftovers(), ...open];
     if (found.length === 0 || Date.now() > deadline) return found;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+const fixedInterruptMs = options['interrupt-after'] === undefined ? undefined : Number(options['interrupt-after']);
+if (fixedInterruptMs !== undefined && (!Number.isInteger(fixedInterruptMs) || fixedInterruptMs < 0)) {
+  process.stderr.write(`--interrupt-after=${options['interrupt-after']} is not allowed: expected milliseconds, a whole number from 0\n`);
+  process.exit(2);
 }
 
 async function main(): Promise<void> {
@@ -100,19 +193,25 @@ async function main(): Promise<void> {
   const failuresByScenario = new Map<string, number>();
   const runsLeavingSomething: string[] = [];
   let failedRuns = 0;
+  const signalsSent = new Map<NodeJS.Signals, number>();
+  let portsWatched = 0;
 
   for (let run = 1; run <= runs; run++) {
     const reportFile = path.join(reportDir, `run-${run}.json`);
     const started = Date.now();
     const signal: NodeJS.Signals = run % 2 === 0 ? 'SIGTERM' : 'SIGINT';
     // Somewhere between start-up and the middle of a scenario: 0.5–20 s.
-    const interruptAfterMs = options.interrupt ? 500 + Math.floor(Math.random() * 19_500) : undefined;
-    const code = await runOnce(reportFile, interruptAfterMs, signal);
+    const interruptAfterMs = options.interrupt ? (fixedInterruptMs ?? 500 + Math.floor(Math.random() * 19_500)) : undefined;
+    const { code, signalled, portsAtSignal } = await runOnce(reportFile, interruptAfterMs, signal);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (options.interrupt) {
-      const left = await waitUntilClean(20_000);
+      if (signalled) signalsSent.set(signal, (signalsSent.get(signal) ?? 0) + 1);
+      portsWatched += portsAtSignal.length;
+      const left = await waitUntilClean(20_000, portsAtSignal);
       if (left.length > 0) runsLeavingSomething.push(`run ${run} (${signal} after ${interruptAfterMs} ms): ${left.join('; ')}`);
-      process.stdout.write(`run ${run}: ${signal} after ${interruptAfterMs} ms, exit ${code}, ${left.length} left behind\n`);
+      const sent = signalled ? `${signal} after ${interruptAfterMs} ms` : `ended before its ${signal} at ${interruptAfterMs} ms`;
+      const ports = portsAtSignal.length > 0 ? portsAtSignal.join(', ') : 'none yet';
+      process.stdout.write(`run ${run}: ${sent}, exit ${code}, ${seconds} s; listening at the signal: ${ports}; ${left.length} left behind\n`);
       continue;
     }
     let scenarios: ScenarioResult[] = [];
@@ -131,7 +230,8 @@ async function main(): Promise<void> {
 
   process.stdout.write('\n');
   if (options.interrupt) {
-    process.stdout.write(`interrupted runs: ${runs}, runs that left something behind: ${runsLeavingSomething.length}\n`);
+    const sent = [...signalsSent].map(([name, count]) => `${count} ${name}`).join(', ') || 'none';
+    process.stdout.write(`interrupted runs: ${runs}, signals sent: ${sent}, ports watched: ${portsWatched}, runs that left something behind: ${runsLeavingSomething.length}\n`);
     for (const line of runsLeavingSomething) process.stdout.write(`  ${line}\n`);
     process.exit(runsLeavingSomething.length > 0 ? 1 : 0);
   }

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { requireAdminToken } from '../common/admin-auth';
 import { registerPoolRoutes } from '../common/pool-routes';
+import { loggerOptions } from '../common/request-logging';
 import { problemFor, sendProblem, type Problem } from '../common/problem';
 import type { DatabaseConnectionManager } from '../pool';
 import type { AuthConfig } from './config';
@@ -44,7 +45,7 @@ interface LoginBody {
  * never a 500.
  */
 export function buildAuthApp(config: AuthConfig, manager: DatabaseConnectionManager, issuer: TokenIssuer): FastifyInstance {
-  const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' }, bodyLimit: 16 * 1024 });
+  const app = Fastify({ logger: loggerOptions(), bodyLimit: 16 * 1024 });
   const users = new UserRepository(manager);
 
   app.setErrorHandler((error, request, reply) => {

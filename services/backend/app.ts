@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { problemFor, sendProblem } from '../common/problem';
 import { registerPoolRoutes } from '../common/pool-routes';
+import { loggerOptions } from '../common/request-logging';
 import type { DatabaseConnectionManager } from '../pool';
 import type { BackendConfig } from './config';
 import { registerFaultRoutes } from './fault-routes';
@@ -17,7 +18,7 @@ const MAX_HOLD_SECONDS = 300;
  * the same way. Workload endpoints express the plan's operations: fast, long-running, failing.
  */
 export function buildBackendApp(config: BackendConfig, manager: DatabaseConnectionManager, options: { tokenVerifier?: TokenVerifier } = {}): FastifyInstance {
-  const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' }, bodyLimit: 64 * 1024 });
+  const app = Fastify({ logger: loggerOptions(), bodyLimit: 64 * 1024 });
 
   app.setErrorHandler((error, request, reply) => {
     const problem = problemFor(error, () => manager.liveState());

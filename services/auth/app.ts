@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { requireAdminToken } from '../common/admin-auth';
 import { registerPoolRoutes } from '../common/pool-routes';
-import { loggerOptions } from '../common/request-logging';
+import { loggerOptions, redactCredentials } from '../common/request-logging';
 import { problemFor, sendProblem, type Problem } from '../common/problem';
 import type { DatabaseConnectionManager } from '../pool';
 import type { AuthConfig } from './config';
@@ -55,7 +55,7 @@ export function buildAuthApp(config: AuthConfig, manager: DatabaseConnectionMana
     return sendProblem(reply, problem);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, { type: '/problems/not-found', title: 'Not found', status: 404, detail: `No route for ${request.method} ${request.url}.` }),
+    sendProblem(reply, { type: '/problems/not-found', title: 'Not found', status: 404, detail: `No route for ${request.method} ${redactCredentials(request.url)}.` }),
   );
 
   registerPoolRoutes(app, SERVICE_NAME, manager, config.http.adminToken);

@@ -105,6 +105,13 @@ describe('backend HTTP contract', () => {
     assert.equal(response.statusCode, 404);
     assert.match(response.headers['content-type'] as string, /^application\/problem\+json/);
   });
+
+  it('does not echo a credential from the query of an unknown route', async () => {
+    const response = await app.inject('/nope?token=secret-value-123&page=2');
+    assert.equal(response.statusCode, 404);
+    assert.doesNotMatch(response.body, /secret-value-123/);
+    assert.match(response.json().detail, /token=\[redacted\]&page=2/);
+  });
 });
 
 async function waitFor(check: () => boolean): Promise<void> {

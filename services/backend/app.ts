@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { problemFor, sendProblem } from '../common/problem';
 import { registerPoolRoutes } from '../common/pool-routes';
-import { loggerOptions } from '../common/request-logging';
+import { loggerOptions, redactCredentials } from '../common/request-logging';
 import type { DatabaseConnectionManager } from '../pool';
 import type { BackendConfig } from './config';
 import { registerFaultRoutes } from './fault-routes';
@@ -26,7 +26,7 @@ export function buildBackendApp(config: BackendConfig, manager: DatabaseConnecti
     return sendProblem(reply, problem);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, { type: '/problems/not-found', title: 'Not found', status: 404, detail: `No route for ${request.method} ${request.url}.` }),
+    sendProblem(reply, { type: '/problems/not-found', title: 'Not found', status: 404, detail: `No route for ${request.method} ${redactCredentials(request.url)}.` }),
   );
 
   registerPoolRoutes(app, SERVICE_NAME, manager, config.http.adminToken, { faultInjection: config.faultInjection });

@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { CircuitOpenError, ConfigError, PoolPressureError, PoolQueueFullError, PoolResetError, PoolTimeoutError, asUnavailable } from '../pool';
+import { redactCredentials } from './request-logging';
 
 /**
  * RFC 9457 problem details: one format for every error the services answer, so a client can
@@ -27,6 +28,12 @@ export interface PoolState {
 
 
 const QUERY_CANCELED = '57014';
+
+/** Fastify's body errors say what is wrong but not what to send instead (nor that a JSON body with __proto__ counts as invalid). */
+const CLIENT_ERROR_HINTS: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'send the body as application/json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'send one JSON value, without __proto__ or constructor.prototype keys',
+};
 
 function describePressure(pressure: PoolPressureError): Pick<Problem, 'type' | 'title' | 'status'> {
   if (pressure instanceof PoolQueueFullError) {
@@ -79,7 +86,8 @@ export function problemFor(error: unknown, pool: () => PoolState): Problem {
   }
   const status = (error as { statusCode?: unknown })?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return { type: '/problems/bad-request', title: 'The request was not understood', status, detail: (error as Error).message };
+    const hint = CLIENT_ERROR_HINTS[String((error as { code?: unknown }).code)];
+    return { type: '/problems/bad-request', title: 'The request was not understood', status, detail: hint ? `${(error as Error).message}: ${hint}` : (error as Error).message };
   }
   return { type: '/problems/internal-error', title: 'Internal error', status: 500, detail: 'An unexpected error occurred.' };
 }
@@ -89,5 +97,5 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
   return reply
     .code(problem.status)
     .type('application/problem+json')
-    .send({ ...problem, instance: problem.instance ?? reply.request.url });
+    .send({ ...problem, instance: problem.instance ?? redactCredentials(reply.request.url) });
 }

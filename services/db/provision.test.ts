@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { before, describe, it } from 'node:test';
-import pg from 'pg';
+import type pg from 'pg';
 import { useTestDatabase } from '../testing/test-database';
-import { provisionDatabases, serviceDatabaseUrl, type ServiceDatabase } from './provision';
+import { provisionDatabases, serviceDatabaseUrl, withClient, type ServiceDatabase } from './provision';
 
 /*
  * Each service's role reaches only its own data: proved with real connection attempts under the
@@ -28,16 +28,9 @@ function urlAs(role: ServiceDatabase, database: string): string {
   return url.toString();
 }
 
-/** Connects, runs `work`, disconnects; the connection error (if any) is what the caller asserts on. */
-async function asRole<T>(url: string, work: (client: pg.Client) => Promise<T> = async () => undefined as T): Promise<T> {
-  const client = new pg.Client({ connectionString: url, application_name: 'isolation-test' });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
+/** Connects as the URL's role, runs `work`, disconnects; the connection error (if any) is what the caller asserts on. */
+function asRole<T>(url: string, work: (client: pg.Client) => Promise<T> = async () => undefined as T): Promise<T> {
+  return withClient(url, work, 'isolation-test');
 }
 
 describe('provisioned roles: each service reaches only its own data', () => {

@@ -22,8 +22,9 @@ export function serviceDatabaseUrl(adminUrl: string, db: ServiceDatabase): strin
   return url.toString();
 }
 
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, application_name: 'provisioning' });
+/** Connects, runs `work`, disconnects; a connection error rejects (callers and tests assert on it). */
+export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>, applicationName = 'provisioning'): Promise<T> {
+  const client = new pg.Client({ connectionString: url, application_name: applicationName });
   client.on('error', () => undefined);
   await client.connect();
   try {

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { problemFor, sendProblem } from './problem';
+
+const NO_POOL = () => ({ active: 0, idle: 0, waiting: 0, capacity: 1, utilization: 0, health: 'healthy' });
+let app: FastifyInstance;
+
+// A bare app with the services' error mapping and one JSON endpoint: no database needed.
+before(async () => {
+  app = Fastify({ bodyLimit: 1024 });
+  app.setErrorHandler((error, _request, reply) => sendProblem(reply, problemFor(error, NO_POOL)));
+  app.put('/json', async (request) => ({ received: request.body }));
+  await app.ready();
+});
+after(() => app.close());
+
+describe('problems for requests the framework refuses', () => {
+  const put = (payload: string, contentType: string) => app.inject({ method: 'PUT', url: '/json', headers: { 'content-type': contentType }, payload });
+
+  it('names the unsupported media type and says what to send instead (415)', async () => {
+    const response = await put('poolSize=5', 'application/x-www-form-urlencoded');
+    assert.equal(response.statusCode, 415);
+    assert.match(response.headers['content-type'] as string, /^application\/problem\+json/);
+    assert.equal(response.json().detail, 'Unsupported Media Type: send the body as application/json');
+  });
+
+  for (const [what, payload] of [
+    ['broken JSON', '{"poolSize": '],
+    ['a __proto__ key', '{"poolSize": 5, "__proto__": {"isAdmin": true}}'],
+    ['a constructor.prototype key', '{"constructor": {"prototype": {"isAdmin": true}}}'],
+  ] as const) {
+    it(`refuses ${what} with 400, saying a prototype key counts as invalid`, async () => {
+      const response = await put(payload, 'application/json');
+      assert.equal(response.statusCode, 400);
+      assert.match(response.json().detail, /^Body is not valid JSON.*: send one JSON value, without __proto__ or constructor\.prototype keys$/);
+    });
+  }
+
+  it('keeps the framework message where it already says enough (413)', async () => {
+    const response = await put(JSON.stringify({ note: 'x'.repeat(2048) }), 'application/json');
+    assert.equal(response.statusCode, 413);
+    assert.equal(response.json().detail, 'Request body is too large');
+  });
+});

@@ -1,0 +1,84 @@
+import { Then, When, defineParameterType } from '@cucumber/cucumber';
+import { BAD_FRAMES, BAD_HTTP_REQUESTS, phrasePattern } from '../support/clients/bad-input-catalogue';
+import {
+  expectClosedAsTooBig,
+  expectErrorFrameSaying,
+  expectFloodAnswered,
+  expectKeepsServing,
+  expectKeepsServingOverWebSocket,
+  expectLimitsUnchanged,
+  expectRefusedWith,
+  expectStartRefused,
+  floodWithHolds,
+  sendBadFrame,
+  sendBadRequest,
+  sendFrameOfSize,
+  setPoolSetting,
+  startServiceWith,
+} from '../support/expectations/bad-input';
+import type { ServiceName } from '../support/system-under-test';
+import type { PoolWorld } from '../support/world';
+
+// The bad input the tables name: the catalogue's phrases (support/clients/bad-input-catalogue.ts).
+defineParameterType({ name: 'badRequest', regexp: phrasePattern(BAD_HTTP_REQUESTS), transformer: (phrase: string) => phrase });
+defineParameterType({ name: 'badFrame', regexp: phrasePattern(BAD_FRAMES), transformer: (phrase: string) => phrase });
+
+When('a new {service} process starts with {word} set to {string}', async function (this: PoolWorld, service: ServiceName, variable: string, value: string) {
+  await startServiceWith(this, service, variable, value);
+});
+
+Then('it stops before listening, with exit code 2 and one line that names {word} and the value, and says: {}', function (this: PoolWorld, variable: string, allowed: string) {
+  this.attach(`refused start: ${JSON.stringify(expectStartRefused(this, variable, allowed, false))}`);
+});
+
+Then('it stops before listening, with exit code 2 and one line that names {word} but not the secret, and says: {}', function (this: PoolWorld, variable: string, allowed: string) {
+  this.attach(`refused start: ${JSON.stringify(expectStartRefused(this, variable, allowed, true))}`);
+});
+
+When('a client sends {badRequest}', async function (this: PoolWorld, phrase: string) {
+  await sendBadRequest(this, phrase);
+});
+
+When("an administrator sets the {service} pool's {word} to {}", async function (this: PoolWorld, service: ServiceName, setting: string, valueJson: string) {
+  await setPoolSetting(this, service, setting, valueJson);
+});
+
+Then('it is refused with {int} and a problem that says: {}', function (this: PoolWorld, status: number, says: string) {
+  expectRefusedWith(this, status, says);
+});
+
+Then('the {service} pool limits are what they were', async function (this: PoolWorld, service: ServiceName) {
+  await expectLimitsUnchanged(this, service);
+});
+
+Then('the {service} keeps serving other clients', async function (this: PoolWorld, service: ServiceName) {
+  await expectKeepsServing(this, service);
+});
+
+When('it sends {badFrame}', async function (this: PoolWorld, phrase: string) {
+  await sendBadFrame(this, phrase);
+});
+
+Then('it gets a {string} error frame with status {int} that says: {}', function (this: PoolWorld, code: string, status: number, says: string) {
+  expectErrorFrameSaying(this, code, status, says);
+});
+
+When('it sends a frame of {int} KB', function (this: PoolWorld, kib: number) {
+  sendFrameOfSize(this, kib);
+});
+
+Then('the backend closes that socket with code 1009, message too big', async function (this: PoolWorld) {
+  await expectClosedAsTooBig(this);
+});
+
+When('it sends {int} requests at once, each holding a connection for {duration}', async function (this: PoolWorld, count: number, holdMs: number) {
+  await floodWithHolds(this, count, holdMs);
+});
+
+Then('{int} are served and {int} are refused as too many in flight, each request answered exactly once', function (this: PoolWorld, served: number, refused: number) {
+  this.attach(`flood answers: ${JSON.stringify(expectFloodAnswered(this, served, refused))}`);
+});
+
+Then('the backend keeps serving other clients, over WebSocket and HTTP', async function (this: PoolWorld) {
+  await expectKeepsServingOverWebSocket(this);
+});

@@ -38,6 +38,7 @@ Feature: Resilience under database faults
       And every request sent while it is down is refused at once with 503 and a Retry-After hint
       When PostgreSQL starts again on the same data
       Then every service serves again and is healthy by itself within 30 seconds
+      And no service said it was healthy while it still refused work
       And the test user still signs in with the same password
       And every request was answered, with success or 503 and a Retry-After hint
 

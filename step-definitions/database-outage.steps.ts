@@ -2,6 +2,7 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import {
   OUTAGE_RECOVERY_LIMIT_MS,
   expectCriticalWhileDown,
+  expectNoHealthyRefusals,
   expectRefusedWhileDown,
   expectServicesRecovered,
   expectTestUserSignsIn,
@@ -38,6 +39,10 @@ When('PostgreSQL starts again on the same data', async function (this: PoolWorld
 Then('every service serves again and is healthy by itself within {int} seconds', { timeout: OUTAGE_RECOVERY_LIMIT_MS + 30_000 }, async function (this: PoolWorld, seconds: number) {
   const figures = await expectServicesRecovered(this, seconds * 1000);
   await this.attach(JSON.stringify(figures, null, 1), { mediaType: 'application/json', fileName: 'database-restart-recovery.json' });
+});
+
+Then('no service said it was healthy while it still refused work', function (this: PoolWorld) {
+  expectNoHealthyRefusals(this);
 });
 
 Then('the test user still signs in with the same password', async function (this: PoolWorld) {

@@ -39,6 +39,20 @@ describe('circuit breaker in front of the pool', () => {
     assert.equal(breaker.report().rejected, 1);
   });
 
+  it('closes at once when the database is reachable again, but leaves an isolation to run its course', async () => {
+    const breaker = new PoolCircuitBreaker({ failures: 1, halfOpenAfterSeconds: 60 });
+    await openBreaker(breaker, 1);
+    assert.equal(breaker.currentState, 'open');
+    breaker.databaseReachableAgain();
+    assert.equal(breaker.currentState, 'closed');
+    assert.equal(breaker.report().transitions.at(-1)?.why, 'database reachable again (health probe)');
+    assert.equal(await breaker.execute(connection), 'connection');
+    breaker.isolate(60_000, 'recovery: fail fast');
+    breaker.databaseReachableAgain();
+    assert.equal(breaker.currentState, 'isolated');
+    breaker.close();
+  });
+
   it('does not count a full queue (already a fast refusal) and a success resets the count', async () => {
     const breaker = new PoolCircuitBreaker({ failures: 2, halfOpenAfterSeconds: 5 });
     await assert.rejects(breaker.execute(() => Promise.reject(new PoolQueueFullError(limits))), PoolQueueFullError);

@@ -113,6 +113,16 @@ export class PoolCircuitBreaker {
     if (this.state !== 'closed') this.transition('closed', why);
   }
 
+  /**
+   * The health probe reached the database again after failing to: an open breaker closes now
+   * instead of waiting out its half-open delay, since the outage that opened it is over (the probe
+   * ran the same query path the pool's connections use). An isolation, a recovery strategy's
+   * deliberate hold, is left to run its course.
+   */
+  databaseReachableAgain(): void {
+    if (this.state === 'open') this.reset('database reachable again (health probe)');
+  }
+
   report(): BreakerReport {
     return {
       state: this.state,

@@ -189,7 +189,9 @@ export class DatabaseConnectionManager {
   }
 
   private async runHealthCheck(): Promise<void> {
+    const wasReachable = this.probe.lastResult.reachable;
     await this.probe.probe();
+    if (!wasReachable && this.probe.lastResult.reachable) this.breaker.databaseReachableAgain();
     this.assess();
     // Recovery when health stays critical and no connection moves (services/pool/recovery.ts).
     const { acquired, released } = this.metrics.snapshot().counters;

@@ -184,6 +184,23 @@ export async function expectServicesRecovered(world: PoolWorld, withinMs: number
   return figures;
 }
 
+/**
+ * How much later than saying healthy a service may first serve again: a request's round trip and
+ * a health-check turn on a busy machine. A breaker still open after the database is back (and
+ * health said so) would show as seconds.
+ */
+const HEALTHY_BUT_REFUSING_LIMIT_MS = 2_000;
+
+/** No service said healthy while it still refused the work it is there for. */
+export function expectNoHealthyRefusals(world: PoolWorld): void {
+  const { recovery } = outageOf(world);
+  for (const service of world.services) {
+    const times = recovery[service];
+    if (!times) throw new Error(`${service} was not seen recovering in this scenario`);
+    expect(times.servingAgainMs - times.healthyAgainMs, `${service}: ms from saying healthy to serving again (${JSON.stringify(times)})`).to.be.at.most(HEALTHY_BUT_REFUSING_LIMIT_MS);
+  }
+}
+
 /** The test user still signs in: the auth service reads the same data it had before the restart. */
 export async function expectTestUserSignsIn(world: PoolWorld): Promise<void> {
   await new AuthClient(world.client('auth')).token();

@@ -6,7 +6,7 @@ import {
   expectRefusedWhileDown,
   expectServicesRecovered,
   expectTestUserSignsIn,
-  outageFigures,
+  outageOf,
   startDatabaseAgain,
   stopDatabase,
 } from '../support/expectations/database-outage';
@@ -33,7 +33,7 @@ Then('every request sent while it is down is refused at once with 503 and a Retr
 
 When('PostgreSQL starts again on the same data', async function (this: PoolWorld) {
   await startDatabaseAgain(this);
-  this.attach(`PostgreSQL started again in ${outageFigures(this).startMs} ms`);
+  this.attach(`PostgreSQL started again in ${outageOf(this).startMs} ms`);
 });
 
 Then('every service serves again and is healthy by itself within {int} seconds', { timeout: OUTAGE_RECOVERY_LIMIT_MS + 30_000 }, async function (this: PoolWorld, seconds: number) {

@@ -1,6 +1,6 @@
 import { loadSuiteSettings, type SuiteSettings } from './config';
 import { ServiceClient } from './clients/service-client';
-import type { PoolLimits } from './clients/contract';
+import { poolLimitsOf, type PoolLimits } from './clients/contract';
 import { createEnvironment, type Deployment, type Environment } from './environment';
 import { onInterrupt } from './environment/interrupt';
 
@@ -28,7 +28,7 @@ export async function startSystem(): Promise<RunningSystem> {
   for (const [service, url] of [['backend', deployment.backendUrl], ['auth', deployment.authUrl]] as const) {
     if (!url) continue;
     const { config } = await new ServiceClient(service, url, deployment.adminToken).poolSnapshot();
-    startupLimits[service] = { poolSize: config.poolSize, maxOverflow: config.maxOverflow, poolTimeoutSeconds: config.poolTimeoutSeconds, maxQueue: config.maxQueue };
+    startupLimits[service] = poolLimitsOf(config);
   }
   running = { settings, deployment, startupLimits };
   return running;

@@ -11,6 +11,11 @@ export interface PoolLimits {
   maxQueue: number;
 }
 
+/** Just the four limits, from a pool's config (which carries more). */
+export function poolLimitsOf({ poolSize, maxOverflow, poolTimeoutSeconds, maxQueue }: PoolLimits): PoolLimits {
+  return { poolSize, maxOverflow, poolTimeoutSeconds, maxQueue };
+}
+
 export interface PoolSnapshot {
   service: string;
   at: string;

@@ -1,5 +1,6 @@
 import type { PoolWorld } from '../world';
 import { WebSocketClient } from './websocket-client';
+import { PerScenario } from '../per-scenario';
 
 /**
  * What a scenario opens beyond HTTP requests — its WebSocket clients, the auth pool's counters
@@ -30,10 +31,8 @@ export class ScenarioSessions {
   }
 }
 
-const sessions = new WeakMap<PoolWorld, ScenarioSessions>();
+const sessions = new PerScenario('no sessions', (world) => new ScenarioSessions(world));
 
 export function sessionsOf(world: PoolWorld): ScenarioSessions {
-  let found = sessions.get(world);
-  if (!found) sessions.set(world, (found = new ScenarioSessions(world)));
-  return found;
+  return sessions.of(world);
 }

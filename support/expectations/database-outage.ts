@@ -6,6 +6,7 @@ import type { DatabaseServer } from '../environment';
 import { WAIT, eventually } from '../eventually';
 import type { ServiceName } from '../system-under-test';
 import type { PoolWorld } from '../world';
+import { PerScenario } from '../per-scenario';
 
 /**
  * How long the services may take to serve again once PostgreSQL is back: the probe reconnects at
@@ -37,12 +38,11 @@ export interface OutageFigures {
   whileDown: Partial<Record<ServiceName, Record<string, number>>>;
 }
 
-const outages = new WeakMap<PoolWorld, { figures: OutageFigures; stopCallers: () => Promise<void> }>();
+const outages = new PerScenario<{ figures: OutageFigures; stopCallers: () => Promise<void> }>('PostgreSQL was not stopped');
 
-function outageOf(world: PoolWorld): OutageFigures {
-  const outage = outages.get(world)?.figures;
-  if (!outage) throw new Error('PostgreSQL was not stopped in this scenario');
-  return outage;
+/** The outage's figures, for later steps and the report. */
+export function outageOf(world: PoolWorld): OutageFigures {
+  return outages.of(world).figures;
 }
 
 export function databaseServerOf(world: PoolWorld): DatabaseServer {
@@ -180,7 +180,7 @@ export async function expectServicesRecovered(world: PoolWorld, withinMs: number
       figures.recovery[service] = { servingAgainMs: served - backAt, healthyAgainMs: healthyAt - backAt };
     }),
   );
-  await outages.get(world)!.stopCallers();
+  await outages.of(world).stopCallers();
   return figures;
 }
 
@@ -204,11 +204,6 @@ export function expectNoHealthyRefusals(world: PoolWorld): void {
 /** The test user still signs in: the auth service reads the same data it had before the restart. */
 export async function expectTestUserSignsIn(world: PoolWorld): Promise<void> {
   await new AuthClient(world.client('auth')).token();
-}
-
-/** The outage's figures, for the report. */
-export function outageFigures(world: PoolWorld): OutageFigures {
-  return outageOf(world);
 }
 
 /** Health of a service instance the scenario started itself. */

@@ -3,6 +3,7 @@ import { sessionsOf } from '../clients/sessions';
 import type { Outcome } from '../clients/outcome';
 import type { PoolSnapshot } from '../clients/contract';
 import type { PoolWorld } from '../world';
+import { PerScenario } from '../per-scenario';
 
 /** One sign-in: a login and a token check on the auth service, each with its own answer. */
 export interface AuthRound {
@@ -19,12 +20,10 @@ export class IsolationScenario {
   webSocketPingMs: number | undefined;
 }
 
-const scenarios = new WeakMap<PoolWorld, IsolationScenario>();
+const scenarios = new PerScenario('no isolation scenario', () => new IsolationScenario());
 
 export function isolationOf(world: PoolWorld): IsolationScenario {
-  let found = scenarios.get(world);
-  if (!found) scenarios.set(world, (found = new IsolationScenario()));
-  return found;
+  return scenarios.of(world);
 }
 
 /** `count` sign-ins one after another (login, then "who am I" with the new token), each tracked. */

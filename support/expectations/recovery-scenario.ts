@@ -7,6 +7,7 @@ import { leakConnection } from '../load/leaks';
 import { holdConnections } from '../load/workload';
 import type { ServiceName } from '../system-under-test';
 import type { PoolWorld } from '../world';
+import { PerScenario } from '../per-scenario';
 
 /** Longer than any recovery limit a scenario sets: a statement that only recovery can end. */
 export const HUNG_STATEMENT_MS = 120_000;
@@ -22,12 +23,10 @@ export class RecoveryScenario {
   countersBefore: Record<string, number> | undefined;
 }
 
-const scenarios = new WeakMap<PoolWorld, RecoveryScenario>();
+const scenarios = new PerScenario('no recovery scenario', () => new RecoveryScenario());
 
 export function recoveryOf(world: PoolWorld): RecoveryScenario {
-  let found = scenarios.get(world);
-  if (!found) scenarios.set(world, (found = new RecoveryScenario()));
-  return found;
+  return scenarios.of(world);
 }
 
 /** Changes the recovery settings for this scenario; the previous ones come back when it ends. */

@@ -4,6 +4,7 @@ import { describeOutcome, type Outcome } from '../clients/outcome';
 import { WAIT, eventually } from '../eventually';
 import type { ServiceName } from '../system-under-test';
 import type { PoolWorld } from '../world';
+import { PerScenario } from '../per-scenario';
 
 /** Two callers, each sending its next quick request as soon as the last one is answered: bounded load on 127.0.0.1. */
 const QUICK_CALLERS = 2;
@@ -33,13 +34,11 @@ export interface KillFigures {
 /** /health answers to collect after the kill before survival is judged (about a second's worth). */
 const MIN_HEALTH_SAMPLES = 10;
 
-/** What the kill scenario measured, per World (a WeakMap, so the World stays small). */
-const kills = new WeakMap<PoolWorld, KillFigures>();
+/** What the kill scenario measured. */
+const kills = new PerScenario<KillFigures>('no connections were terminated');
 
 export function killOf(world: PoolWorld): KillFigures {
-  const figures = kills.get(world);
-  if (!figures) throw new Error('no connections were terminated in this scenario');
-  return figures;
+  return kills.of(world);
 }
 
 /**
@@ -128,7 +127,7 @@ interface ConnectionRoom {
   limit: string;
   reason: RegExp;
 }
-const rooms = new WeakMap<PoolWorld, ConnectionRoom>();
+const rooms = new PerScenario<ConnectionRoom>('no database-side connection limit was set');
 
 /**
  * Ends the connections the pool already holds, so that each connection it needs from now on must
@@ -202,8 +201,7 @@ export async function tryHoldingConnectionsOneByOne(world: PoolWorld, service: S
  * with 503, Retry-After and the database's own reason; none got a 500 or no answer.
  */
 export async function expectRefusalsBeyondRoom(world: PoolWorld): Promise<{ room: number; limit: string; byStatus: Record<string, number> }> {
-  const set = rooms.get(world);
-  if (!set) throw new Error('no database-side connection limit was set in this scenario');
+  const set = rooms.of(world);
   const outcomes: Outcome[] = await world.operations.settled('holder');
   const byStatus: Record<string, number> = {};
   for (const outcome of outcomes) byStatus[outcome.status] = (byStatus[outcome.status] ?? 0) + 1;

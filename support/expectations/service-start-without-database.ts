@@ -7,6 +7,7 @@ import { auditConnections } from '../leak-audit';
 import type { ServiceName } from '../system-under-test';
 import type { PoolWorld } from '../world';
 import { expectInstanceHealth } from './database-outage';
+import { PerScenario } from '../per-scenario';
 
 /** The instance a scenario started itself, beside the run's own services. */
 interface NewInstance {
@@ -15,12 +16,10 @@ interface NewInstance {
   startedInMs: number;
 }
 
-const instances = new WeakMap<PoolWorld, NewInstance>();
+const instances = new PerScenario<NewInstance>('no new service instance was started');
 
 export function newInstanceOf(world: PoolWorld): NewInstance {
-  const instance = instances.get(world);
-  if (!instance) throw new Error('no new service instance was started in this scenario');
-  return instance;
+  return instances.of(world);
 }
 
 /**

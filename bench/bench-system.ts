@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { DatabaseAudit } from '../support/clients/database-audit';
 import { ServiceClient } from '../support/clients/service-client';
 import { loadSuiteSettings } from '../support/config';
 import { EmbeddedDatabase } from '../support/environment/embedded-database';
@@ -35,13 +35,11 @@ export async function withBenchSystem<T>(work: (system: BenchSystem) => Promise<
 }
 
 async function serverVersion(adminUrl: string): Promise<string> {
-  const client = new pg.Client({ connectionString: adminUrl, application_name: 'bench' });
-  await client.connect();
+  const audit = await DatabaseAudit.connect(adminUrl);
   try {
-    const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
-    return rows[0]?.server_version ?? 'unknown';
+    return await audit.serverVersion();
   } finally {
-    await client.end();
+    await audit.close();
   }
 }
 

@@ -23,8 +23,6 @@ const NEEDS: Record<string, { offered: (deployment: Deployment) => boolean; reas
   },
 };
 
-export const CAPABILITY_TAGS = Object.keys(NEEDS);
-
 /** Why this deployment cannot run a scenario with these tags, or undefined when it can. */
 export function unmetNeeds(tags: readonly string[], deployment: Deployment): string | undefined {
   const reasons = tags.flatMap((tag) => {

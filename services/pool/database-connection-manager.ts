@@ -3,7 +3,7 @@ import { ConnectionPoolMetrics, type MetricsSnapshot } from './connection-pool-m
 import { applyLimitsChange, limitsOf, type DatabaseConfig, type PoolLimits } from './database-config';
 import { asUnavailable } from './errors';
 import { DatabaseProbe, HEALTH_LEVEL, HealthTracker, assessHealth, type HealthReport, type HealthStatus } from './health';
-import { LeakDetector, backendTerminator, type LeakReport, type LeakSettings } from './leak-detector';
+import { LeakDetector, type LeakReport, type LeakSettings } from './leak-detector';
 import { PoolCircuitBreaker, registerBreakerMetrics } from './circuit-breaker';
 import { DEFAULT_RECOVERY_SETTINGS, PoolRecovery, ServiceBackends, breakerSettingsOf, poolRecoveryStrategies, type RecoveryReport, type RecoverySettings } from './recovery';
 
@@ -65,11 +65,13 @@ export class DatabaseConnectionManager {
         leakCollected: (checkout) => this.leaks.collected(checkout),
       },
     );
+    // One connection outside the pool, opened at start, so that its slot under the role's limit is there when needed.
+    this.backends = new ServiceBackends(config.databaseUrl, `${service}:recovery`, service);
     this.leaks = new LeakDetector(
       this.pool,
       { thresholdSeconds: config.leakThresholdSeconds, reclaim: config.leakReclaim ?? true, traceCheckouts: config.traceCheckouts ?? false },
       { count: (name) => this.metrics.count(name), changed: () => this.scheduleAssess() },
-      backendTerminator(config.databaseUrl, service),
+      async (serverProcessId) => (await this.backends.terminate([serverProcessId])) > 0,
     );
     this.probe = new DatabaseProbe(config.databaseUrl, `${service}:probe`, 1000);
     const recoverySettings: RecoverySettings = {
@@ -80,7 +82,6 @@ export class DatabaseConnectionManager {
     };
     this.breaker = new PoolCircuitBreaker(breakerSettingsOf(recoverySettings));
     registerBreakerMetrics(this.metrics.registry, this.breaker);
-    this.backends = new ServiceBackends(config.databaseUrl, `${service}:recovery`);
     const target = {
       pool: this.pool,
       breaker: this.breaker,

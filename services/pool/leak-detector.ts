@@ -1,4 +1,3 @@
-import pg from 'pg';
 import type { AsyncConnectionPool, Checkout } from './async-connection-pool';
 import type { CounterName } from './connection-pool-metrics';
 import { ConfigError } from './database-config';
@@ -214,23 +213,4 @@ export class LeakDetector {
     }, everyMs);
     this.timer.unref();
   }
-}
-
-/** Terminates a backend of `applicationName` by pid, over a short-lived connection outside the pool. */
-export function backendTerminator(connectionString: string, applicationName: string): (serverProcessId: number) => Promise<boolean> {
-  return async (serverProcessId) => {
-    const client = new pg.Client({ connectionString, application_name: `${applicationName}:leak-reclaimer`, connectionTimeoutMillis: 5000 });
-    client.on('error', () => undefined); // a failure shows as a rejected query below
-    try {
-      await client.connect();
-      // Matching application_name too: a pid the server has since reused is never someone else's.
-      const { rows } = await client.query<{ terminated: boolean }>(
-        'SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE pid = $1 AND application_name = $2',
-        [serverProcessId, applicationName],
-      );
-      return rows[0]?.terminated === true;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  };
 }

@@ -135,6 +135,8 @@ export class ServiceBackends {
   constructor(
     private readonly connectionString: string,
     private readonly applicationName: string,
+    /** The pool's application_name: only its backends are signalled, so a pid the server has since reused is never someone else's. */
+    private readonly poolApplicationName: string,
   ) {}
 
   /** Opens the connection now, so that its slot under the role's CONNECTION LIMIT is taken before it is needed. */
@@ -156,8 +158,8 @@ export class ServiceBackends {
   async terminate(pids: number[]): Promise<number> {
     if (pids.length === 0) return 0;
     const { rows } = await (await this.connected()).query<{ terminated: boolean }>(
-      'SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE pid = ANY($1::int[])',
-      [pids],
+      'SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE pid = ANY($1::int[]) AND application_name = $2',
+      [pids, this.poolApplicationName],
     );
     return rows.filter((row) => row.terminated).length;
   }

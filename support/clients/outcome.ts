@@ -14,11 +14,15 @@ export interface Outcome {
 
 export type OutcomeClass = '2xx' | '429' | '503' | 'other';
 
-export function classify(outcome: Outcome): OutcomeClass {
-  if (outcome.status >= 200 && outcome.status < 300) return '2xx';
-  if (outcome.status === 429) return '429';
-  if (outcome.status === 503) return '503';
+export function statusClass(status: number): OutcomeClass {
+  if (status >= 200 && status < 300) return '2xx';
+  if (status === 429) return '429';
+  if (status === 503) return '503';
   return 'other';
+}
+
+export function classify(outcome: Outcome): OutcomeClass {
+  return statusClass(outcome.status);
 }
 
 export function describeOutcome(outcome: Outcome): string {

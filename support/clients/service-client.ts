@@ -69,7 +69,7 @@ export class ServiceClient {
     return this.request('GET', '/api/work/hold', { params: { seconds } });
   }
 
-  /** Recovery (README "Recovery"): the record, run-time settings, a pass now, the emergency reset. */
+  /** Recovery (README "Recovery"): the record, run-time settings, the emergency reset. */
   async recoveryReport(): Promise<RecoveryReport> {
     const outcome = await this.request('GET', '/admin/pool/recovery', { admin: true });
     if (outcome.status !== 200) throw new Error(`${this.service} /admin/pool/recovery answered ${outcome.status}: ${JSON.stringify(outcome.body)}`);
@@ -78,10 +78,6 @@ export class ServiceClient {
 
   configureRecovery(change: Partial<RecoverySettings>): Promise<Outcome> {
     return this.request('PUT', '/admin/pool/recovery', { data: change, admin: true });
-  }
-
-  recover(): Promise<Outcome> {
-    return this.request('POST', '/admin/pool/recover', { data: {}, admin: true });
   }
 
   resetPool(): Promise<Outcome> {

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { AuthClient } from '../clients/auth-client';
 import { describeOutcome, type Outcome } from '../clients/outcome';
-import type { ServiceClient } from '../clients/service-client';
 import type { DatabaseServer } from '../environment';
 import { WAIT, eventually } from '../eventually';
 import type { ServiceName } from '../system-under-test';
 import type { PoolWorld } from '../world';
+import { expectHealth } from './health';
 import { PerScenario } from '../per-scenario';
 
 /**
@@ -113,14 +113,7 @@ function sentWhileDown(world: PoolWorld, service: ServiceName, figures: OutageFi
 
 /** While the database is down every service answers /health as critical (503), and no request hangs. */
 export async function expectCriticalWhileDown(world: PoolWorld): Promise<void> {
-  for (const service of world.services) {
-    const health = await eventually(async () => {
-      const answer = await world.client(service).health();
-      expect(answer.body?.poolStatus, `${service} /health while the database is down: ${describeOutcome(answer)} ${JSON.stringify(answer.body)}`).to.equal('critical');
-      return answer;
-    }, { within: WAIT.settle });
-    expect(health.status, `${service} /health status code while critical`).to.equal(503);
-  }
+  for (const service of world.services) await expectHealth(world.client(service), ['critical'], WAIT.settle);
 }
 
 /** Every request sent while the database was down was refused with 503 and Retry-After, naming the database or the open breaker. */
@@ -204,15 +197,4 @@ export function expectNoHealthyRefusals(world: PoolWorld): void {
 /** The test user still signs in: the auth service reads the same data it had before the restart. */
 export async function expectTestUserSignsIn(world: PoolWorld): Promise<void> {
   await new AuthClient(world.client('auth')).token();
-}
-
-/** Health of a service instance the scenario started itself. */
-export async function expectInstanceHealth(instance: ServiceClient, status: 'critical' | 'healthy', withinMs: number): Promise<number> {
-  const started = Date.now();
-  await eventually(async () => {
-    const health = await instance.health();
-    expect(health.body?.poolStatus, `${instance.service} /health: ${describeOutcome(health)} ${JSON.stringify(health.body)}`).to.equal(status);
-    expect(health.status, `${instance.service} /health status code`).to.equal(status === 'healthy' ? 200 : 503);
-  }, { within: withinMs, every: 100 });
-  return Date.now() - started;
 }

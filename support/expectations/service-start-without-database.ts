@@ -6,7 +6,7 @@ import { WAIT, eventually } from '../eventually';
 import { auditConnections } from '../leak-audit';
 import type { ServiceName } from '../system-under-test';
 import type { PoolWorld } from '../world';
-import { expectInstanceHealth } from './database-outage';
+import { expectHealth } from './health';
 import { PerScenario } from '../per-scenario';
 
 /** The instance a scenario started itself, beside the run's own services. */
@@ -41,7 +41,7 @@ export async function startNewInstance(world: PoolWorld, service: ServiceName): 
 export async function expectUpButRefusing(world: PoolWorld): Promise<void> {
   const { client, process } = newInstanceOf(world);
   expect(process.isRunning, `the new ${client.service} instance is running:\n${process.recentOutput()}`).to.equal(true);
-  await expectInstanceHealth(client, 'critical', WAIT.shortly);
+  await expectHealth(client, ['critical'], WAIT.shortly);
   const outcome = await client.work('fast');
   expect(outcome.status, `a database operation on the new instance: ${describeOutcome(outcome)} ${JSON.stringify(outcome.body)}`).to.equal(503);
   expect(outcome.headers['retry-after'], 'Retry-After on the refusal').to.match(/^\d+$/);
@@ -51,7 +51,9 @@ export async function expectUpButRefusing(world: PoolWorld): Promise<void> {
 /** Once the database is there, the new instance says healthy and serves, without being restarted. */
 export async function expectNewInstanceServes(world: PoolWorld, withinMs: number): Promise<number> {
   const { client, process } = newInstanceOf(world);
-  const healthyInMs = await expectInstanceHealth(client, 'healthy', withinMs);
+  const started = Date.now();
+  await expectHealth(client, ['healthy'], withinMs);
+  const healthyInMs = Date.now() - started;
   await eventually(async () => {
     const outcome = await client.work('fast');
     expect(outcome.status, `a database operation on the new instance: ${describeOutcome(outcome)} ${JSON.stringify(outcome.body)}`).to.equal(200);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LoadAccounting, statusClass } from './accounting';
+import { statusClass } from '../clients/outcome';
+import { LoadAccounting } from './accounting';
 import { LatencyHistogram } from './histogram';
 import { sustainedWithSpikes } from './profiles';
 

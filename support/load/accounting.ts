@@ -1,3 +1,4 @@
+import { statusClass } from '../clients/outcome';
 import { LatencyHistogram, type LatencySummary } from './histogram';
 import type { LoadProfile, SegmentKind } from './profiles';
 
@@ -9,14 +10,6 @@ import type { LoadProfile, SegmentKind } from './profiles';
  * - error: everything else: any other status (a 500 above all) and no answer at all.
  * Load tools count 429/503 as failures by default (DESIGN §8); here they are never errors.
  */
-export type StatusClass = '2xx' | '429' | '503' | 'other';
-
-export function statusClass(status: number): StatusClass {
-  if (status >= 200 && status < 300) return '2xx';
-  if (status === 429) return '429';
-  if (status === 503) return '503';
-  return 'other';
-}
 
 export interface ClassCounts {
   /** Every request sent and accounted for: sent = 2xx + 429 + 503 + other. */

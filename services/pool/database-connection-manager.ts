@@ -86,7 +86,7 @@ export class DatabaseConnectionManager {
       pool: this.pool,
       breaker: this.breaker,
       backends: this.backends,
-      leakThresholdSeconds: () => this.leaks.settings.thresholdSeconds,
+      leaks: this.leaks,
       settings: () => this.recovery.settings,
       count: (name: 'leaksReclaimed' | 'recoveryAttempts' | 'recoverySuccesses') => this.metrics.count(name),
     };

@@ -166,16 +166,30 @@ export class LeakDetector {
     }
   }
 
+  /**
+   * Takes back every checkout held past the threshold now, whether or not this detector reclaims
+   * by itself (a recovery strategy asks): the same bookkeeping as its own reclaims.
+   */
+  async reclaimPastThreshold(): Promise<{ reclaimed: number; terminated: number }> {
+    const cutoff = Date.now() - this.current.thresholdSeconds * 1000;
+    const leaked = this.pool.heldCheckouts().filter((checkout) => checkout.acquiredAt < cutoff);
+    // Each takeBack frees its slot before its first await: all are free before any termination.
+    const results = await Promise.all(leaked.map((checkout) => this.takeBack(checkout, 'reclaimed')));
+    const taken = results.filter((result) => result !== undefined);
+    return { reclaimed: taken.length, terminated: taken.filter((serverTerminated) => serverTerminated).length };
+  }
+
   /** Called by the pool's FinalizationRegistry: the handle is gone, so is any chance of release. */
   collected(checkout: Checkout): void {
     if (!this.reported.has(checkout.id)) this.observer.count('leaksDetected');
     void this.takeBack(checkout, 'collected');
   }
 
-  private async takeBack(checkout: Checkout, action: 'reclaimed' | 'collected'): Promise<void> {
+  /** Whether its server backend was terminated; undefined when the checkout was already back. */
+  private async takeBack(checkout: Checkout, action: 'reclaimed' | 'collected'): Promise<boolean | undefined> {
     const serverProcessId = serverProcessIdOf(checkout);
     // Free the slot first (synchronously), so a late release by the caller cannot race with us.
-    if (!this.pool.reclaim(checkout.id)) return;
+    if (!this.pool.reclaim(checkout.id)) return undefined;
     this.reported.delete(checkout.id);
     this.observer.count('leaksReclaimed');
     // Destroying the client closes its socket, but a backend busy in a statement does not notice
@@ -183,6 +197,7 @@ export class LeakDetector {
     const serverTerminated = serverProcessId === undefined ? false : await this.terminateBackend(serverProcessId).catch(() => false);
     this.record(checkout, action, Date.now(), serverTerminated);
     this.observer.changed();
+    return serverTerminated;
   }
 
   private record(checkout: Checkout, action: LeakAction, now: number, serverTerminated?: boolean): void {

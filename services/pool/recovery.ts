@@ -193,8 +193,8 @@ export interface RecoveryTarget {
   pool: AsyncConnectionPool;
   breaker: PoolCircuitBreaker;
   backends: ServiceBackends;
-  /** Checkouts held longer than this are leaks (the leak detector's threshold). */
-  leakThresholdSeconds(): number;
+  /** The leak detector: its threshold, and taking back what is held past it. */
+  leaks: { readonly settings: { thresholdSeconds: number }; reclaimPastThreshold(): Promise<{ reclaimed: number; terminated: number }> };
   settings(): RecoverySettings;
   count(name: CounterName): void;
 }
@@ -220,16 +220,10 @@ export function poolRecoveryStrategies(target: RecoveryTarget): RecoveryStrategy
     {
       name: 'reclaim-leaked-connections',
       async run() {
-        const threshold = target.leakThresholdSeconds();
-        const cutoff = Date.now() - threshold * 1000;
-        const leaked = pool.heldCheckouts().filter((checkout) => checkout.acquiredAt < cutoff);
-        // Free the slots first (synchronously), so a late release by the caller is a no-op.
-        const reclaimed = leaked.filter((checkout) => pool.reclaim(checkout.id));
-        if (reclaimed.length === 0) return { outcome: 'nothing-to-do', detail: `no connection held longer than the leak threshold of ${threshold}s` };
-        for (let i = 0; i < reclaimed.length; i++) target.count('leaksReclaimed');
-        // A backend busy in a statement does not notice its socket closing until the statement ends.
-        const terminated = await backends.terminate(heldPids(reclaimed));
-        return { outcome: 'succeeded', detail: `reclaimed ${plural(reclaimed.length, 'connection')} held longer than ${threshold}s, terminated ${plural(terminated, 'server backend')}` };
+        const threshold = target.leaks.settings.thresholdSeconds;
+        const { reclaimed, terminated } = await target.leaks.reclaimPastThreshold();
+        if (reclaimed === 0) return { outcome: 'nothing-to-do', detail: `no connection held longer than the leak threshold of ${threshold}s` };
+        return { outcome: 'succeeded', detail: `reclaimed ${plural(reclaimed, 'connection')} held longer than ${threshold}s, terminated ${plural(terminated, 'server backend')}` };
       },
     },
     {

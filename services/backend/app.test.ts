@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { TestDatabase } from '../testing/test-database';
 import { DatabaseConnectionManager } from '../pool';
 import { buildBackendApp } from './app';
+import { until } from '../testing/until';
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789'; // local test default
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -49,9 +50,9 @@ describe('backend HTTP contract', () => {
 
   it('maps a timed-out wait to 503 and a full queue to 429, both with Retry-After', async () => {
     const holding = app.inject('/api/work/hold?seconds=1');
-    await waitFor(() => manager.pool.activeCount === 1);
+    await until(() => manager.pool.activeCount === 1);
     const waiting = app.inject('/api/work/fast');
-    await waitFor(() => manager.pool.waitingCount === 1);
+    await until(() => manager.pool.waitingCount === 1);
     const refused = await app.inject('/api/work/fast');
     assert.equal(refused.statusCode, 429);
     assert.equal(refused.headers['retry-after'], '1');
@@ -113,11 +114,3 @@ describe('backend HTTP contract', () => {
     assert.match(response.json().detail, /token=\[redacted\]&page=2/);
   });
 });
-
-async function waitFor(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

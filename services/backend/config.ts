@@ -1,5 +1,5 @@
-import { httpConfigFromEnv, switchFromEnv, type HttpConfig } from '../common/http-config';
-import { ConfigError, databaseConfigFromEnv, type DatabaseConfig } from '../pool';
+import { httpConfigFromEnv, type HttpConfig } from '../common/http-config';
+import { ConfigError, databaseConfigFromEnv, switchFromEnv, type DatabaseConfig } from '../pool';
 
 export interface BackendConfig {
   http: HttpConfig;

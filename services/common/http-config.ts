@@ -16,12 +16,3 @@ export function httpConfigFromEnv(env: NodeJS.ProcessEnv = process.env): HttpCon
   if (adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN', adminToken ? '<redacted>' : '', 'a secret of at least 16 characters');
   return { host, port, adminToken };
 }
-
-/** An on/off switch; anything else is refused by name. */
-export function switchFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined) return fallback;
-  if (raw === 'on') return true;
-  if (raw === 'off') return false;
-  throw new ConfigError(name, raw, '"on" or "off"');
-}

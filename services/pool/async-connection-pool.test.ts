@@ -5,6 +5,7 @@ import pg from 'pg';
 import { TestDatabase } from '../testing/test-database';
 import { DatabaseConnectionManager } from './database-connection-manager';
 import { PoolQueueFullError, PoolTimeoutError } from './errors';
+import { until } from '../testing/until';
 
 let db: TestDatabase;
 const managers: DatabaseConnectionManager[] = [];
@@ -24,13 +25,6 @@ function manager(overrides: Parameters<TestDatabase['config']>[0] = {}, database
   return created;
 }
 
-async function until(check: () => boolean, within = 5000): Promise<void> {
-  const deadline = Date.now() + within;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('AsyncConnectionPool on pg.Pool, against real PostgreSQL', () => {
   it('hands out pool_size + max_overflow connections, then queues', async () => {

@@ -2,18 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PoolCircuitBreaker } from './circuit-breaker';
 import { CircuitOpenError, PoolQueueFullError, PoolTimeoutError } from './errors';
+import { until } from '../testing/until';
 
 const limits = { poolSize: 1, maxOverflow: 0, poolTimeoutSeconds: 1, maxQueue: 10 };
 const timeout = () => Promise.reject(new PoolTimeoutError(limits, 1000));
 const connection = () => Promise.resolve('connection');
 
-async function until(check: () => boolean, within = 2000): Promise<void> {
-  const deadline = Date.now() + within;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 async function openBreaker(breaker: PoolCircuitBreaker, failures: number): Promise<void> {
   for (let i = 0; i < failures; i++) await assert.rejects(breaker.execute(timeout), PoolTimeoutError);
@@ -65,7 +59,7 @@ describe('circuit breaker in front of the pool', () => {
   it('lets one probe through when half-open, refuses the rest, re-opens on failure and closes on success', async () => {
     const breaker = new PoolCircuitBreaker({ failures: 1, halfOpenAfterSeconds: 0.1 });
     await openBreaker(breaker, 1);
-    await until(() => breaker.report().retryInMs === 0);
+    await until(() => breaker.report().retryInMs === 0, 2000);
     let failProbe!: (e: Error) => void;
     const probe = breaker.execute(() => new Promise((_resolve, reject) => (failProbe = reject)));
     assert.equal(breaker.currentState, 'half-open');
@@ -73,7 +67,7 @@ describe('circuit breaker in front of the pool', () => {
     failProbe(new PoolTimeoutError(limits, 1000));
     await assert.rejects(probe, PoolTimeoutError);
     assert.equal(breaker.currentState, 'open');
-    await until(() => breaker.report().retryInMs === 0);
+    await until(() => breaker.report().retryInMs === 0, 2000);
     assert.equal(await breaker.execute(connection), 'connection');
     assert.equal(breaker.currentState, 'closed');
     assert.deepEqual(
@@ -86,7 +80,7 @@ describe('circuit breaker in front of the pool', () => {
     const breaker = new PoolCircuitBreaker({ failures: 5, halfOpenAfterSeconds: 5 });
     breaker.isolate(100, 'held open by recovery');
     await assert.rejects(breaker.execute(connection), (e: unknown) => e instanceof CircuitOpenError && /isolated/.test(e.message));
-    await until(() => breaker.currentState === 'closed');
+    await until(() => breaker.currentState === 'closed', 2000);
     assert.equal(await breaker.execute(connection), 'connection');
     breaker.isolate(60_000, 'held open by recovery');
     breaker.reset('pool reconfigured', { failures: 1, halfOpenAfterSeconds: 2 });

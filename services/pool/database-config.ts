@@ -93,10 +93,11 @@ export function databaseConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Dat
     const raw = env[setting.env];
     config[setting.key] = raw === undefined ? setting.default : parseNumber(setting, setting.env, raw);
   }
-  return { ...(config as unknown as DatabaseConfig), leakReclaim: parseSwitch(env, 'LEAK_RECLAIM', true), traceCheckouts: parseSwitch(env, 'TRACE_CHECKOUTS', false) };
+  return { ...(config as unknown as DatabaseConfig), leakReclaim: switchFromEnv(env, 'LEAK_RECLAIM', true), traceCheckouts: switchFromEnv(env, 'TRACE_CHECKOUTS', false) };
 }
 
-function parseSwitch(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+/** An on/off switch; anything else is refused by name. */
+export function switchFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined) return fallback;
   if (raw === 'on' || raw === 'off') return raw === 'on';

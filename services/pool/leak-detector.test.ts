@@ -6,6 +6,7 @@ import { useTestDatabase, type TestDatabase } from '../testing/test-database';
 import { DatabaseConnectionManager } from './database-connection-manager';
 import { ConfigError } from './database-config';
 import { applyLeakSettingsChange } from './leak-detector';
+import { until } from '../testing/until';
 
 // The test runner is not started with --expose-gc: expose it for this file.
 v8.setFlagsFromString('--expose-gc');
@@ -19,13 +20,6 @@ async function manager(overrides: Parameters<TestDatabase['config']>[0] = {}): P
   return created;
 }
 
-async function until(check: () => boolean | Promise<boolean>, within = 5000): Promise<void> {
-  const deadline = Date.now() + within;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 async function backendAlive(pid: number | undefined): Promise<boolean> {
   const { rows } = await fixture.audit.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);

@@ -7,6 +7,7 @@ import { asUnavailable } from './errors';
 import { DatabaseConnectionManager } from './database-connection-manager';
 import type { HealthStatus } from './health';
 import { DEFAULT_RECOVERY_SETTINGS, PoolRecovery, applyRecoverySettingsChange, type RecoveryStrategy, type RecoveryTarget, type StrategyName } from './recovery';
+import { until as waitUntil } from '../testing/until';
 
 /** A stand-in for the pool: health as a variable the fake strategies change. */
 function coordinator(heals: Partial<Record<StrategyName, HealthStatus>>, order: StrategyName[] = ['cancel-long-statements', 'reclaim-leaked-connections', 'recycle-pool', 'open-circuit-breaker']) {
@@ -80,13 +81,8 @@ describe('recovery against a real PostgreSQL', () => {
     return created;
   }
 
-  async function until(check: () => boolean | Promise<boolean>, within = 10_000): Promise<void> {
-    const deadline = Date.now() + within;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error('condition not met in time');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  /** A recovery pass can take a while on a busy machine: 10 s. */
+  const until = (check: () => boolean | Promise<boolean>): Promise<void> => waitUntil(check, 10_000, 50);
 
   async function serverConnections(name: string): Promise<number> {
     const { rows } = await fixture.audit.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [name]);

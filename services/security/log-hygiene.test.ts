@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import WebSocket from 'ws';
 import { hashPassword } from '../auth/passwords';
-import { provisionDatabases, serviceDatabaseUrl, type ServiceDatabase } from '../db/provision';
+import { ServiceProcess } from '../../support/environment/service-process';
+import { provisionDatabases, serviceDatabaseUrl, withClient, type ServiceDatabase } from '../db/provision';
 import { useTestDatabase } from '../testing/test-database';
 
 /*
@@ -16,65 +14,7 @@ import { useTestDatabase } from '../testing/test-database';
  * wrong admin tokens — and then every byte either process wrote is searched for each secret.
  */
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
-const LISTENING = /listening on (http:\/\/\S+)/;
-const START_DEADLINE_MS = 30_000;
-const STOP_GRACE_MS = 8_000;
-
 const fixture = useTestDatabase();
-
-/** A service spawned as the suite spawns it (ServiceProcess), keeping all its output, not just the tail. */
-class CapturedService {
-  private output = '';
-  private readonly exited: Promise<void>;
-
-  private constructor(
-    readonly name: string,
-    private readonly child: ChildProcess,
-  ) {
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString('utf8')));
-    child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString('utf8')));
-  }
-
-  static async start(name: string, entry: string, env: Record<string, string>): Promise<{ service: CapturedService; url: string }> {
-    const child = spawn(process.execPath, ['--require', 'ts-node/register/transpile-only', entry], {
-      cwd: REPO_ROOT,
-      // EXIT_WITH_PARENT: the service ends when this test process does, even if it is killed.
-      env: { ...process.env, ...env, EXIT_WITH_PARENT: '1', TS_NODE_PROJECT: path.join(REPO_ROOT, 'tsconfig.json') },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const service = new CapturedService(name, child);
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name} did not announce its URL within ${START_DEADLINE_MS} ms:\n${service.output}`)), START_DEADLINE_MS);
-      child.stdout!.on('data', () => {
-        const match = LISTENING.exec(service.output);
-        if (!match?.[1]) return;
-        clearTimeout(timer);
-        resolve(match[1]);
-      });
-      void service.exited.then(() => {
-        clearTimeout(timer);
-        reject(new Error(`${name} exited before listening:\n${service.output}`));
-      });
-    });
-    return { service, url };
-  }
-
-  /** Everything written to stdout and stderr so far. */
-  get log(): string {
-    return this.output;
-  }
-
-  /** SIGTERM (graceful close, which may log too), SIGKILL if it takes too long. */
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGTERM');
-    const killer = setTimeout(() => this.child.kill('SIGKILL'), STOP_GRACE_MS);
-    await this.exited;
-    clearTimeout(killer);
-  }
-}
 
 const secret = (label: string) => `${label}-${randomBytes(12).toString('hex')}`;
 const USER = { email: 'log-hygiene@example.test', password: secret('Distinctive-Password') };
@@ -89,8 +29,16 @@ const databases: ServiceDatabase[] = ['auth', 'backend'].map((service) => ({
   connectionLimit: 10,
 }));
 
-let auth: { service: CapturedService; url: string } | undefined;
-let backend: { service: CapturedService; url: string } | undefined;
+let auth: ServiceProcess | undefined;
+let backend: ServiceProcess | undefined;
+
+/** A service as the suite spawns it, keeping every line it writes (the search below reads them all). */
+function startService(name: string, env: Record<string, string>): Promise<ServiceProcess> {
+  return ServiceProcess.start({ name, entry: `services/${name}/main.ts`, env, outputLinesKept: Infinity });
+}
+
+/** Everything the service wrote to stdout and stderr. */
+const logOf = (service: ServiceProcess): string => service.recentOutput(Infinity);
 /** Tokens seen during the exercise, by what they are. */
 const tokens = new Map<string, string>();
 
@@ -126,24 +74,19 @@ describe('passwords and tokens never logged (services at LOG_LEVEL=trace)', () =
     const { adminUrl } = fixture.db;
     await provisionDatabases(adminUrl, databases);
     // A user with a distinctive password, stored as the auth service stores it (scrypt hash only).
-    const client = new pg.Client({ connectionString: serviceDatabaseUrl(adminUrl, databases[0]!) });
-    await client.connect();
-    try {
-      await client.query('INSERT INTO users (email, password_hash) VALUES ($1, $2)', [USER.email, await hashPassword(USER.password)]);
-    } finally {
-      await client.end();
-    }
+    const passwordHash = await hashPassword(USER.password);
+    await withClient(serviceDatabaseUrl(adminUrl, databases[0]!), (client) => client.query('INSERT INTO users (email, password_hash) VALUES ($1, $2)', [USER.email, passwordHash]));
     const common = { LOG_LEVEL: 'trace', ADMIN_TOKEN, PORT: '0', HOST: '127.0.0.1', FAULT_INJECTION: 'off' };
-    auth = await CapturedService.start('auth', 'services/auth/main.ts', { ...common, DATABASE_URL: serviceDatabaseUrl(adminUrl, databases[0]!) });
-    backend = await CapturedService.start('backend', 'services/backend/main.ts', {
+    auth = await startService('auth', { ...common, DATABASE_URL: serviceDatabaseUrl(adminUrl, databases[0]!) });
+    backend = await startService('backend', {
       ...common,
       DATABASE_URL: serviceDatabaseUrl(adminUrl, databases[1]!),
       AUTH_URL: auth.url,
     });
   });
   after(async () => {
-    await backend?.service.stop();
-    await auth?.service.stop();
+    await backend?.stop();
+    await auth?.stop();
   });
 
   it('exercises every path a password or token travels', async () => {
@@ -185,14 +128,14 @@ describe('passwords and tokens never logged (services at LOG_LEVEL=trace)', () =
     assert.equal(await askOverWebSocket(`${wsUrl}?token=${expired.body.accessToken}`), 401);
 
     // Stop both: what they write while shutting down counts too.
-    await backend!.service.stop();
-    await auth!.service.stop();
+    await backend!.stop();
+    await auth!.stop();
   });
 
   it('logged the requests at all (so the search below means something)', () => {
-    for (const { service } of [auth!, backend!]) {
-      assert.match(service.log, /"msg":"incoming request"/, `${service.name} wrote no request log: LOG_LEVEL=trace did not take`);
-      assert.match(service.log, /"url":"\/admin\/pool/, `${service.name} did not log request URLs`);
+    for (const service of [auth!, backend!]) {
+      assert.match(logOf(service), /"msg":"incoming request"/, `${service.name} wrote no request log: LOG_LEVEL=trace did not take`);
+      assert.match(logOf(service), /"url":"\/admin\/pool/, `${service.name} did not log request URLs`);
     }
   });
 
@@ -212,10 +155,10 @@ describe('passwords and tokens never logged (services at LOG_LEVEL=trace)', () =
 
   for (const name of ['auth', 'backend']) {
     it(`${name} wrote no password, token or database password to stdout or stderr`, () => {
-      const { service } = name === 'auth' ? auth! : backend!;
+      const service = name === 'auth' ? auth! : backend!;
       const all = secrets();
       // Each offending line once, naming what it holds, with the secrets themselves blanked out.
-      const leaks = service.log
+      const leaks = logOf(service)
         .split('\n')
         .map((line) => ({ line, held: all.filter(([, value]) => line.includes(value)) }))
         .filter(({ held }) => held.length > 0)

@@ -10,6 +10,8 @@ export interface ServiceSpec {
   entry: string;
   env: Record<string, string>;
   startTimeoutMs?: number;
+  /** Lines of output kept for recentOutput() (default 200; Infinity keeps all, for a test that searches all of it). */
+  outputLinesKept?: number;
 }
 
 const LISTENING = /listening on (http:\/\/\S+)/;
@@ -45,7 +47,7 @@ export class ServiceProcess {
     const output: string[] = [];
     const keep = (line: string): void => {
       output.push(line);
-      if (output.length > OUTPUT_LINES_KEPT) output.shift();
+      if (output.length > (spec.outputLinesKept ?? OUTPUT_LINES_KEPT)) output.shift();
     };
     readline.createInterface({ input: child.stderr! }).on('line', keep);
     const stdout = readline.createInterface({ input: child.stdout! });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { DatabaseConnectionManager, HealthStatus, PoolSnapshot } from '../pool';
+import type { DatabaseConnectionManager, HealthStatus, HealthView } from '../pool';
 import { requireAdminToken } from './admin-auth';
 import { registerRecoveryRoutes } from './recovery-routes';
 
@@ -11,7 +11,7 @@ function checkStatus(bad: boolean, worse: boolean): 'pass' | 'warn' | 'fail' {
 }
 
 /** The health+json body: the plan's status word beside the draft's pass/warn/fail. */
-export function healthDocument(service: string, snapshot: PoolSnapshot) {
+export function healthDocument(service: string, snapshot: HealthView) {
   const { health, connections, utilization, config } = snapshot;
   const time = snapshot.at;
   return {
@@ -67,12 +67,12 @@ export function registerPoolRoutes(
   capabilities: ServiceCapabilities = { faultInjection: false },
 ): void {
   app.get('/health', async (_request, reply) => {
-    const snapshot = manager.snapshot();
+    const view = manager.healthView();
     return reply
-      .code(snapshot.health.status === 'critical' ? 503 : 200)
+      .code(view.health.status === 'critical' ? 503 : 200)
       .type('application/health+json')
       .header('Cache-Control', 'no-store')
-      .send(healthDocument(service, snapshot));
+      .send(healthDocument(service, view));
   });
 
   app.get('/metrics', async (_request, reply) => {

@@ -110,6 +110,11 @@ export class ConnectionPoolMetrics {
     gauge('dbpool_health_status', 'Pool health: 0 healthy, 1 warning, 2 critical', readHealthLevel);
   }
 
+  /** One cumulative counter, without building a snapshot. */
+  counter(name: CounterName): number {
+    return this.counters[name];
+  }
+
   count(name: CounterName, by = 1): void {
     this.counters[name] += by;
     this.promCounters[name].inc(by);

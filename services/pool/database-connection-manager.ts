@@ -1,5 +1,5 @@
 import { AsyncConnectionPool, type PooledConnection } from './async-connection-pool';
-import { ConnectionPoolMetrics, type MetricsSnapshot } from './connection-pool-metrics';
+import { ConnectionPoolMetrics, type MetricsSnapshot, type PoolCounts } from './connection-pool-metrics';
 import { applyLimitsChange, limitsOf, type DatabaseConfig, type PoolLimits } from './database-config';
 import { asUnavailable } from './errors';
 import { DatabaseProbe, HEALTH_LEVEL, HealthTracker, assessHealth, type HealthReport, type HealthStatus } from './health';
@@ -17,6 +17,9 @@ export interface PoolSnapshot extends MetricsSnapshot {
   /** Recovery: settings, strategies in priority order, recorded attempts, the circuit breaker. */
   recovery: RecoveryReport;
 }
+
+/** What GET /health shows: a cheap subset of the snapshot, since it is polled. */
+export type HealthView = Pick<PoolSnapshot, 'at' | 'health' | 'utilization'> & { connections: PoolCounts; config: PoolLimits };
 
 /**
  * DatabaseConnectionManager: the one owner of a service's database access. It owns the pool, its
@@ -160,6 +163,20 @@ export class DatabaseConnectionManager {
     };
   }
 
+  /** For GET /health: no wait percentiles, leak list or recovery record. */
+  healthView(): HealthView {
+    this.assess();
+    const connections = this.metrics.counts();
+    const { capacity, active } = connections;
+    return {
+      at: new Date().toISOString(),
+      health: this.health.report(this.probe.lastResult),
+      connections,
+      utilization: capacity === 0 ? 0 : active / capacity,
+      config: this.pool.currentLimits,
+    };
+  }
+
   /** The pool's state now, cheaply (no percentiles, no history): what a refusal reports. */
   liveState(): { active: number; idle: number; waiting: number; capacity: number; utilization: number; health: HealthStatus } {
     this.assess();
@@ -195,8 +212,7 @@ export class DatabaseConnectionManager {
     if (!wasReachable && this.probe.lastResult.reachable) this.breaker.databaseReachableAgain();
     this.assess();
     // Recovery when health stays critical and no connection moves (services/pool/recovery.ts).
-    const { acquired, released } = this.metrics.snapshot().counters;
-    this.recovery.tick(this.health.current, acquired + released);
+    this.recovery.tick(this.health.current, this.metrics.counter('acquired') + this.metrics.counter('released'));
   }
 
   /**

@@ -25,6 +25,13 @@ export function classify(outcome: Outcome): OutcomeClass {
   return statusClass(outcome.status);
 }
 
+/** How many answers came with each status (0: no answer). */
+export function countByStatus(outcomes: readonly Outcome[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const { status } of outcomes) counts[status] = (counts[status] ?? 0) + 1;
+  return counts;
+}
+
 export function describeOutcome(outcome: Outcome): string {
   return outcome.status === 0 ? `no answer (${outcome.error})` : `${outcome.status} after ${Math.round(outcome.ms)} ms`;
 }

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { AuthClient } from '../clients/auth-client';
-import { describeOutcome, type Outcome } from '../clients/outcome';
+import { countByStatus, describeOutcome, type Outcome } from '../clients/outcome';
 import type { DatabaseServer } from '../environment';
 import { WAIT, eventually } from '../eventually';
 import type { ServiceName } from '../system-under-test';
 import type { PoolWorld } from '../world';
+import { expectBackpressure } from './backpressure';
 import { expectHealth } from './health';
 import { PerScenario } from '../per-scenario';
 
@@ -125,14 +126,11 @@ export async function expectRefusedWhileDown(world: PoolWorld): Promise<Partial<
       expect(answers.length, `${service} requests answered while the database is down`).to.be.at.least(ANSWERED_WHILE_DOWN);
       return answers;
     }, { within: WAIT.settle });
-    const byStatus: Record<string, number> = {};
     for (const outcome of answers) {
-      byStatus[outcome.status] = (byStatus[outcome.status] ?? 0) + 1;
-      expect(outcome.status, `${service} while the database is down: ${describeOutcome(outcome)} ${JSON.stringify(outcome.body)}`).to.equal(503);
-      expect(outcome.headers['retry-after'], `${service}: Retry-After on ${JSON.stringify(outcome.body)}`).to.match(/^\d+$/);
-      expect((outcome.body as { type?: string }).type, `${service}: why the request was refused`).to.be.oneOf(['/problems/database-unavailable', '/problems/circuit-open']);
+      const problem = expectBackpressure(outcome, 503);
+      expect(problem.type, `${service} while the database is down: why the request was refused`).to.be.oneOf(['/problems/database-unavailable', '/problems/circuit-open']);
     }
-    figures.whileDown[service] = byStatus;
+    figures.whileDown[service] = countByStatus(answers);
   }
   return figures.whileDown;
 }

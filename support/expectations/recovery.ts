@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { BreakerState, RecoveryAttempt, RecoveryReport } from '../clients/contract';
-import { describeOutcome, type Outcome } from '../clients/outcome';
+import { countByStatus, describeOutcome, type Outcome } from '../clients/outcome';
 import type { ServiceClient } from '../clients/service-client';
 import { WAIT, eventually } from '../eventually';
 import type { Operations } from '../load/operations';
@@ -81,14 +81,12 @@ export async function expectStrategiesInOrder(client: ServiceClient, since: numb
 /** Every request the scenario started has its answer: success or backpressure (503 + Retry-After), none hanging, none a 500. */
 export async function expectAllAnsweredWithoutError(operations: Operations): Promise<Record<string, number>> {
   const answered = await operations.settled();
-  const byStatus: Record<string, number> = {};
   for (const outcome of answered) {
-    byStatus[outcome.status] = (byStatus[outcome.status] ?? 0) + 1;
     expect(outcome.status, `an answer for every request: ${describeOutcome(outcome)}`).to.not.equal(0);
     expect(outcome.status, `no 500 for pool pressure: ${JSON.stringify(outcome.body)}`).to.be.oneOf([200, 503]);
     if (outcome.status === 503) expect(outcome.headers['retry-after'], `Retry-After on ${JSON.stringify(outcome.body)}`).to.match(/^\d+$/);
   }
-  return byStatus;
+  return countByStatus(answered);
 }
 
 /** Metrics back to normal: nothing held or waiting, utilization 0, and the recovery counted. */

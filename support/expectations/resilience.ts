@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { ConnectionSlotFiller } from '../clients/connection-slot-filler';
-import { describeOutcome, type Outcome } from '../clients/outcome';
+import { countByStatus, describeOutcome, type Outcome } from '../clients/outcome';
 import { WAIT, eventually } from '../eventually';
 import type { ServiceName } from '../system-under-test';
 import type { PoolWorld } from '../world';
 import { PerScenario } from '../per-scenario';
+import { expectBackpressure } from './backpressure';
 
 /** Two callers, each sending its next quick request as soon as the last one is answered: bounded load on 127.0.0.1. */
 const QUICK_CALLERS = 2;
@@ -109,7 +110,7 @@ export function expectTerminatedAtLeast(world: PoolWorld, count: number): void {
 /** Counts every answer of the scenario by status and adds them to the figures. */
 export async function countAnswers(world: PoolWorld): Promise<KillFigures> {
   const figures = killOf(world);
-  for (const outcome of await world.operations.settled()) figures.answers[outcome.status] = (figures.answers[outcome.status] ?? 0) + 1;
+  figures.answers = countByStatus(await world.operations.settled());
   return figures;
 }
 
@@ -203,14 +204,13 @@ export async function tryHoldingConnectionsOneByOne(world: PoolWorld, service: S
 export async function expectRefusalsBeyondRoom(world: PoolWorld): Promise<{ room: number; limit: string; byStatus: Record<string, number> }> {
   const set = rooms.of(world);
   const outcomes: Outcome[] = await world.operations.settled('holder');
-  const byStatus: Record<string, number> = {};
-  for (const outcome of outcomes) byStatus[outcome.status] = (byStatus[outcome.status] ?? 0) + 1;
+  const byStatus = countByStatus(outcomes);
   const described = outcomes.map((o) => `${describeOutcome(o)} ${JSON.stringify(o.body)}`).join('\n');
   expect(set.room, 'room the limit leaves the pool, below the number of operations').to.be.below(outcomes.length);
   expect(byStatus, `holders by status, under ${set.limit}:\n${described}`).to.deep.equal({ 200: set.room, 503: outcomes.length - set.room });
   for (const outcome of outcomes.filter((o) => o.status === 503)) {
-    expect(outcome.headers['retry-after'], 'Retry-After on a refusal').to.match(/^\d+$/);
-    expect(JSON.stringify(outcome.body), 'the refusal names the database\'s reason').to.match(set.reason);
+    const problem = expectBackpressure(outcome, 503);
+    expect(problem.detail, 'the refusal names the database\'s reason').to.match(set.reason);
   }
   return { room: set.room, limit: set.limit, byStatus };
 }

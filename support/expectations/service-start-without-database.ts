@@ -6,6 +6,7 @@ import { WAIT, eventually } from '../eventually';
 import { auditConnections } from '../leak-audit';
 import type { ServiceName } from '../system-under-test';
 import type { PoolWorld } from '../world';
+import { expectBackpressure } from './backpressure';
 import { expectHealth } from './health';
 import { PerScenario } from '../per-scenario';
 
@@ -43,9 +44,8 @@ export async function expectUpButRefusing(world: PoolWorld): Promise<void> {
   expect(process.isRunning, `the new ${client.service} instance is running:\n${process.recentOutput()}`).to.equal(true);
   await expectHealth(client, ['critical'], WAIT.shortly);
   const outcome = await client.work('fast');
-  expect(outcome.status, `a database operation on the new instance: ${describeOutcome(outcome)} ${JSON.stringify(outcome.body)}`).to.equal(503);
-  expect(outcome.headers['retry-after'], 'Retry-After on the refusal').to.match(/^\d+$/);
-  expect((outcome.body as { type?: string }).type, 'why it was refused').to.equal('/problems/database-unavailable');
+  const problem = expectBackpressure(outcome, 503);
+  expect(problem.type, 'why a database operation on the new instance was refused').to.equal('/problems/database-unavailable');
 }
 
 /** Once the database is there, the new instance says healthy and serves, without being restarted. */

@@ -8,7 +8,8 @@ import type { Operations } from '../load/operations';
  * RFC 9457 problem+json body in the one consistent format, with a client-friendly message.
  */
 export function expectBackpressure(outcome: Outcome, status: 429 | 503): Problem {
-  expect(outcome.status, `expected ${status}, got ${describeOutcome(outcome)}: ${JSON.stringify(outcome.body)}`).to.equal(status);
+  // The message must not begin with "expected": Cucumber's formatter drops such a message from a diffable failure.
+  expect(outcome.status, `status of the answer (${describeOutcome(outcome)}: ${JSON.stringify(outcome.body)})`).to.equal(status);
   const retryAfter = outcome.headers['retry-after'];
   expect(retryAfter, 'Retry-After header').to.match(/^\d+$/);
   expect(Number(retryAfter), 'Retry-After seconds').to.be.at.least(1);

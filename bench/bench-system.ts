@@ -1,7 +1,7 @@
 import { DatabaseAudit } from '../support/clients/database-audit';
 import { ServiceClient } from '../support/clients/service-client';
-import { loadSuiteSettings } from '../support/config';
-import { EmbeddedDatabase } from '../support/environment/embedded-database';
+import { loadSuiteSettings } from '../support/suite-settings';
+import { EmbeddedDatabase } from '../testkit/embedded-database';
 import { LocalSystem } from '../support/environment/local-system';
 
 /** What the bench parts run against: PostgreSQL (a superuser URL) and the real backend. */

@@ -1,3 +1,4 @@
+import { Duration } from '../support/duration';
 import { eventually } from '../support/eventually';
 import type { ServiceClient } from '../support/clients/service-client';
 import { configureBackendPool } from './bench-system';
@@ -57,7 +58,7 @@ export async function measureFloodRefusal(backend: ServiceClient, options: Flood
   await configureBackendPool(backend, { poolSize: options.capacity, maxOverflow: 0, poolTimeoutSeconds: options.poolTimeoutSeconds, maxQueue: options.maxQueue });
   // Held past the flood's end, so the pool stays full for all of it.
   const holdSeconds = options.floodSeconds + 4;
-  const holds = Array.from({ length: options.capacity }, () => backend.hold(holdSeconds));
+  const holds = Array.from({ length: options.capacity }, () => backend.hold(Duration.ofSeconds(holdSeconds)));
   await eventually(async () => {
     const snapshot = await backend.poolSnapshot();
     if (snapshot.connections.active < options.capacity) throw new Error(`pool holds ${snapshot.connections.active} of ${options.capacity}`);

@@ -1,7 +1,7 @@
 import { Then, When } from '@cucumber/cucumber';
-import { sessionsOf } from '../support/clients/sessions';
+import { eventually } from '../support/eventually';
 import { expectEachLoginReachedPool, expectLoginsAnswered } from '../support/expectations/auth';
-import { startLoginStorm } from '../support/load/queueing';
+import { authAdmissions, signInsOf, startLoginStorm } from '../support/tasks/sign-in';
 import type { PoolWorld } from '../support/world';
 
 When('{int} users log in at once', async function (this: PoolWorld, count: number) {
@@ -14,5 +14,6 @@ Then('every login succeeds or is refused with 429 or 503 and a Retry-After hint'
 });
 
 Then('every login asked the auth pool for a connection exactly once', async function (this: PoolWorld) {
-  await expectEachLoginReachedPool(this.client('auth'), sessionsOf(this).authPoolAdmissionsBefore!, this.operations.labelled('login').length);
+  const logins = this.operations.labelled('login').length;
+  await eventually(async () => expectEachLoginReachedPool(signInsOf(this).authAdmissionsBefore!, await authAdmissions(this), logins));
 });

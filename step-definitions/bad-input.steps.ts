@@ -1,25 +1,33 @@
 import { Then, When, defineParameterType } from '@cucumber/cucumber';
-import { BAD_FRAMES, BAD_HTTP_REQUESTS, phrasePattern } from '../support/clients/bad-input-catalogue';
+import type { Duration } from '../support/duration';
 import {
   expectClosedAsTooBig,
   expectErrorFrameSaying,
   expectFloodAnswered,
-  expectKeepsServing,
-  expectKeepsServingOverWebSocket,
-  expectLimitsUnchanged,
+  expectKeptServing,
   expectRefusedWith,
+  expectShapeUnchanged,
   expectStartRefused,
+  expectWebSocketClientServed,
+} from '../support/expectations/bad-input';
+import type { ServiceName } from '../support/system-under-test';
+import {
+  awaitSocketClose,
+  badInputOf,
+  currentShape,
   floodWithHolds,
   sendBadFrame,
   sendBadRequest,
   sendFrameOfSize,
+  serveAnotherClient,
+  serveAnotherWebSocketClient,
   setPoolSetting,
   startServiceWith,
-} from '../support/expectations/bad-input';
-import type { ServiceName } from '../support/system-under-test';
+} from '../support/tasks/bad-input';
+import { BAD_FRAMES, BAD_HTTP_REQUESTS, phrasePattern } from '../support/tasks/bad-input-catalogue';
 import type { PoolWorld } from '../support/world';
 
-// The bad input the tables name: the catalogue's phrases (support/clients/bad-input-catalogue.ts).
+// The bad input the tables name: the catalogue's phrases (support/tasks/bad-input-catalogue.ts).
 defineParameterType({ name: 'badRequest', regexp: phrasePattern(BAD_HTTP_REQUESTS), transformer: (phrase: string) => phrase });
 defineParameterType({ name: 'badFrame', regexp: phrasePattern(BAD_FRAMES), transformer: (phrase: string) => phrase });
 
@@ -28,11 +36,11 @@ When('a new {service} process starts with {word} set to {string}', async functio
 });
 
 Then('it stops before listening, with exit code 2 and one line that names {word} and the value, and says: {}', function (this: PoolWorld, variable: string, allowed: string) {
-  this.attach(`refused start: ${JSON.stringify(expectStartRefused(this, variable, allowed, false))}`);
+  this.attach(`refused start: ${JSON.stringify(expectStartRefused(badInputOf(this), variable, allowed, false))}`);
 });
 
 Then('it stops before listening, with exit code 2 and one line that names {word} but not the secret, and says: {}', function (this: PoolWorld, variable: string, allowed: string) {
-  this.attach(`refused start: ${JSON.stringify(expectStartRefused(this, variable, allowed, true))}`);
+  this.attach(`refused start: ${JSON.stringify(expectStartRefused(badInputOf(this), variable, allowed, true))}`);
 });
 
 When('a client sends {badRequest}', async function (this: PoolWorld, phrase: string) {
@@ -44,15 +52,15 @@ When("an administrator sets the {service} pool's {word} to {}", async function (
 });
 
 Then('it is refused with {int} and a problem that says: {}', function (this: PoolWorld, status: number, says: string) {
-  expectRefusedWith(this, status, says);
+  expectRefusedWith(badInputOf(this), status, says);
 });
 
 Then('the {service} pool limits are what they were', async function (this: PoolWorld, service: ServiceName) {
-  await expectLimitsUnchanged(this, service);
+  expectShapeUnchanged(badInputOf(this), service, await currentShape(this, service));
 });
 
 Then('the {service} keeps serving other clients', async function (this: PoolWorld, service: ServiceName) {
-  await expectKeepsServing(this, service);
+  expectKeptServing(badInputOf(this), service, await serveAnotherClient(this, service), this.operations);
 });
 
 When('it sends {badFrame}', async function (this: PoolWorld, phrase: string) {
@@ -60,7 +68,7 @@ When('it sends {badFrame}', async function (this: PoolWorld, phrase: string) {
 });
 
 Then('it gets a {string} error frame with status {int} that says: {}', function (this: PoolWorld, code: string, status: number, says: string) {
-  expectErrorFrameSaying(this, code, status, says);
+  expectErrorFrameSaying(badInputOf(this), code, status, says);
 });
 
 When('it sends a frame of {int} KB', function (this: PoolWorld, kib: number) {
@@ -68,17 +76,19 @@ When('it sends a frame of {int} KB', function (this: PoolWorld, kib: number) {
 });
 
 Then('the backend closes that socket with code 1009, message too big', async function (this: PoolWorld) {
-  await expectClosedAsTooBig(this);
+  await awaitSocketClose(this);
+  expectClosedAsTooBig(badInputOf(this));
 });
 
-When('it sends {int} requests at once, each holding a connection for {duration}', async function (this: PoolWorld, count: number, holdMs: number) {
-  await floodWithHolds(this, count, holdMs);
+When('it sends {int} requests at once, each holding a connection for {duration}', async function (this: PoolWorld, count: number, hold: Duration) {
+  await floodWithHolds(this, count, hold);
 });
 
 Then('{int} are served and {int} are refused as too many in flight, each request answered exactly once', function (this: PoolWorld, served: number, refused: number) {
-  this.attach(`flood answers: ${JSON.stringify(expectFloodAnswered(this, served, refused))}`);
+  this.attach(`flood answers: ${JSON.stringify(expectFloodAnswered(badInputOf(this), served, refused))}`);
 });
 
 Then('the backend keeps serving other clients, over WebSocket and HTTP', async function (this: PoolWorld) {
-  await expectKeepsServingOverWebSocket(this);
+  expectWebSocketClientServed(await serveAnotherWebSocketClient(this));
+  expectKeptServing(badInputOf(this), 'backend', await serveAnotherClient(this, 'backend'), this.operations);
 });

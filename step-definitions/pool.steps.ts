@@ -1,16 +1,15 @@
 import { Given, Then } from '@cucumber/cucumber';
+import { eventually } from '../support/eventually';
 import { expectSaturation } from '../support/expectations/pool';
+import type { PoolShape } from '../support/pool-shape';
 import type { ServiceName } from '../support/system-under-test';
 import type { PoolWorld } from '../support/world';
 
-Given('the {service} pool has pool size {int} and max overflow {int}', async function (this: PoolWorld, service: ServiceName, poolSize: number, maxOverflow: number) {
-  await this.configurePool(service, { poolSize, maxOverflow });
-});
-
-Given('the {service} pool lets {int} requests wait and times out after {duration}', async function (this: PoolWorld, service: ServiceName, maxQueue: number, timeoutMs: number) {
-  await this.configurePool(service, { maxQueue, poolTimeoutSeconds: timeoutMs / 1000 });
+Given('the {service} pool {poolShape}', async function (this: PoolWorld, service: ServiceName, shape: Partial<PoolShape>) {
+  await this.shapePool(service, shape);
 });
 
 Then('the {service} pool reports {int}% utilization with {int} overflow connections in use', async function (this: PoolWorld, service: ServiceName, percent: number, overflow: number) {
-  await expectSaturation(this.client(service), percent, overflow);
+  const client = this.client(service);
+  await eventually(async () => expectSaturation(await client.poolSnapshot(), await client.metricsText(), percent, overflow));
 });

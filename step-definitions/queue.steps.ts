@@ -1,17 +1,22 @@
-import { Given, Then, When } from '@cucumber/cucumber';
-import { expect } from 'chai';
-import { answersWith, expectAccounted, expectGrantsInArrivalOrder, expectOneProblemFormat, expectQueue, expectQueueLengthFollowed, expectRefusalSplit, expectTimedOutAtPoolTimeout } from '../support/expectations/queue';
-import { queueOneAfterAnother, startQuickRequests } from '../support/load/queueing';
+import { Then, When } from '@cucumber/cucumber';
+import type { Duration } from '../support/duration';
+import { eventually } from '../support/eventually';
+import {
+  answersWith,
+  expectAccounted,
+  expectCountedRefusals,
+  expectGrantsInArrivalOrder,
+  expectHoldersSucceeded,
+  expectOneProblemFormat,
+  expectQueue,
+  expectQueueLengthFollowed,
+  expectRefusalSplit,
+  expectSucceededAgain,
+  expectTimedOutAtPoolTimeout,
+} from '../support/expectations/queue';
 import type { ServiceName } from '../support/system-under-test';
+import { queueOneAfterAnother, startQuickRequests } from '../support/tasks/requests';
 import type { PoolWorld } from '../support/world';
-
-Given('the {service} pool has pool size {int}, max overflow {int} and a pool timeout of {duration}', async function (this: PoolWorld, service: ServiceName, poolSize: number, maxOverflow: number, timeoutMs: number) {
-  await this.configurePool(service, { poolSize, maxOverflow, poolTimeoutSeconds: timeoutMs / 1000 });
-});
-
-Given('the {service} pool lets {int} requests wait', async function (this: PoolWorld, service: ServiceName, maxQueue: number) {
-  await this.configurePool(service, { maxQueue });
-});
 
 When('{int} quick operations need a {service} connection while the pool is exhausted', function (this: PoolWorld, count: number, service: ServiceName) {
   startQuickRequests(this, service, count, 'quick');
@@ -31,14 +36,14 @@ When('the blocking operations have finished', async function (this: PoolWorld) {
 
 Then('{int} operations hold {service} connections and {int} requests wait in the queue', async function (this: PoolWorld, active: number, service: ServiceName, waiting: number) {
   // Checked well before the pool timeout ends the waits.
-  await expectQueue(this.client(service), active, waiting, this.limits[service]!.poolTimeoutSeconds * 1000 * 0.6);
+  const within = this.shapeOf(service).poolTimeout.ms * 0.6;
+  await eventually(async () => expectQueue(await this.client(service).poolSnapshot(), active, waiting), { within });
 });
 
-Then('the {int} waiting requests are refused with 503 at the {duration} pool timeout, not earlier and at most {duration} later', async function (this: PoolWorld, count: number, timeoutMs: number, lateMs: number) {
-  const refused = await answersWith(this.operations, 503);
-  expect(refused.length, 'requests refused with 503').to.equal(count);
-  const measured = expectTimedOutAtPoolTimeout(refused, timeoutMs / 1000, { earlyMs: 100, lateMs });
-  this.attach(`timed out after ${(measured.minMs / 1000).toFixed(3)}–${(measured.maxMs / 1000).toFixed(3)} s (pool timeout ${timeoutMs / 1000} s)`);
+Then('the {int} waiting requests are refused with 503 at the {duration} pool timeout, not earlier and at most {duration} later', async function (this: PoolWorld, count: number, timeout: Duration, late: Duration) {
+  const refused = expectCountedRefusals(await answersWith(this.operations, 503), count);
+  const measured = expectTimedOutAtPoolTimeout(refused, timeout, { earlyMs: 100, lateMs: late.ms });
+  this.attach(`timed out after ${(measured.minMs / 1000).toFixed(3)}–${(measured.maxMs / 1000).toFixed(3)} s (pool timeout ${timeout})`);
 });
 
 Then('the {service} queue length metric followed the number of waiting requests over time', async function (this: PoolWorld, service: ServiceName) {
@@ -47,12 +52,11 @@ Then('the {service} queue length metric followed the number of waiting requests 
 });
 
 Then('the {int} operations holding connections succeed', async function (this: PoolWorld, count: number) {
-  const holders = await this.operations.settled('holder');
-  expect(holders.filter((o) => o.status === 200).length, 'holding operations that succeeded').to.equal(count);
+  expectHoldersSucceeded(await this.operations.settled('holder'), count);
 });
 
 Then('the {service} served the queued operations in the order they arrived, each before the pool timeout', async function (this: PoolWorld, service: ServiceName) {
-  const grants = expectGrantsInArrivalOrder(await this.operations.settled('queued'), this.limits[service]!.poolTimeoutSeconds);
+  const grants = expectGrantsInArrivalOrder(await this.operations.settled('queued'), this.shapeOf(service).poolTimeout);
   this.attach(JSON.stringify(grants), 'application/json');
 });
 
@@ -74,5 +78,5 @@ Then('every refusal uses the same problem format with a client-friendly message'
 
 Then('the same {int} requests succeed again', async function (this: PoolWorld, count: number) {
   startQuickRequests(this, 'backend', count, 'again');
-  expect((await this.operations.settled('again')).map((o) => o.status), 'statuses after the blocking operations ended').to.deep.equal(Array(count).fill(200));
+  expectSucceededAgain(await this.operations.settled('again'), count);
 });

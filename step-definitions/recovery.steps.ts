@@ -1,32 +1,40 @@
 import { Given, Then, When } from '@cucumber/cucumber';
-import { expect } from 'chai';
+import type { BreakerState } from '../support/clients/contract';
+import type { Duration } from '../support/duration';
+import { eventually } from '../support/eventually';
+import { expectRefusedWithin } from '../support/expectations/backpressure';
 import {
   RECOVERY_LIMIT_MS,
   expectAllAnsweredWithoutError,
   expectBreakerState,
   expectBreakerWent,
   expectHealedWithinLimit,
+  expectHealthy,
   expectMetricsNormalised,
   expectRefused,
+  expectResetTookBack,
   expectStrategiesInOrder,
   expectSucceeded,
   strategyNames,
 } from '../support/expectations/recovery';
-import { configureRecovery, leakConnections, queueRequests, recoveryOf, resetPool, startHungStatements, trackedRequest, untilBreakerMayProbe } from '../support/expectations/recovery-scenario';
-import { holdConnections } from '../support/load/workload';
 import type { ServiceName } from '../support/system-under-test';
+import { holdConnections, startHungStatements } from '../support/tasks/hold-connections';
+import { leakConnections } from '../support/tasks/leak-connections';
+import { configureRecovery, finishedRecoveryPass, recoveryOf, resetPool, untilBreakerMayProbe } from '../support/tasks/recovery';
+import { queueRequests, trackedRequest } from '../support/tasks/requests';
+import { STEP, WAIT } from '../support/timeouts';
 import type { PoolWorld } from '../support/world';
 
-Given('the {service} recovers on its own once it has been stuck for {duration}, cancelling statements that run longer than {duration}', async function (this: PoolWorld, service: ServiceName, afterMs: number, limitMs: number) {
-  await configureRecovery(this, service, { recoverAfterSeconds: afterMs / 1000, longStatementSeconds: limitMs / 1000 });
+Given('the {service} recovers on its own once it has been stuck for {duration}, cancelling statements that run longer than {duration}', async function (this: PoolWorld, service: ServiceName, after: Duration, limit: Duration) {
+  await configureRecovery(this, service, { recoverAfterSeconds: after.seconds, longStatementSeconds: limit.seconds });
 });
 
 Given('the {service} does not recover on its own', async function (this: PoolWorld, service: ServiceName) {
   await configureRecovery(this, service, { recoverAfterSeconds: 3600 });
 });
 
-Given('the {service} circuit breaker opens after {int} consecutive timeouts and probes again after {duration}', async function (this: PoolWorld, service: ServiceName, failures: number, halfOpenMs: number) {
-  await configureRecovery(this, service, { breakerFailures: failures, breakerHalfOpenAfterSeconds: halfOpenMs / 1000, recoverAfterSeconds: 3600 });
+Given('the {service} circuit breaker opens after {int} consecutive timeouts and probes again after {duration}', async function (this: PoolWorld, service: ServiceName, failures: number, halfOpen: Duration) {
+  await configureRecovery(this, service, { breakerFailures: failures, breakerHalfOpenAfterSeconds: halfOpen.seconds, recoverAfterSeconds: 3600 });
 });
 
 When('{int} hung statements take every {service} connection', async function (this: PoolWorld, count: number, service: ServiceName) {
@@ -41,8 +49,8 @@ When('{int} more requests wait for a {service} connection', async function (this
   await queueRequests(this, service, count);
 });
 
-When('an operation holds the only {service} connection for {duration}', async function (this: PoolWorld, service: ServiceName, holdMs: number) {
-  await holdConnections(this, service, 1, holdMs);
+When('an operation holds the only {service} connection for {duration}', async function (this: PoolWorld, service: ServiceName, hold: Duration) {
+  await holdConnections(this, service, 1, hold);
 });
 
 When('an operator resets the {service} pool', async function (this: PoolWorld, service: ServiceName) {
@@ -51,21 +59,27 @@ When('an operator resets the {service} pool', async function (this: PoolWorld, s
 });
 
 Then('the {service} heals itself within the plan\'s 60 seconds, and the recovery time is reported', { timeout: RECOVERY_LIMIT_MS + 30_000 }, async function (this: PoolWorld, service: ServiceName) {
-  const figures = await expectHealedWithinLimit(this.client(service), recoveryOf(this).since);
+  const client = this.client(service);
+  const { since } = recoveryOf(this);
+  const healthy = await eventually(async () => expectHealthy(await client.poolSnapshot()), { within: RECOVERY_LIMIT_MS, every: 200 });
+  const figures = expectHealedWithinLimit(healthy, await finishedRecoveryPass(client, since), since);
   await this.attach(JSON.stringify(figures, null, 1), { mediaType: 'application/json', fileName: 'recovery-time.json' });
   this.attach(`recovery time ${(figures.recoveryMs / 1000).toFixed(2)} s (limit ${figures.limitMs / 1000} s)`);
 });
 
 Then('the recovery strategies ran in priority order: {}', async function (this: PoolWorld, strategies: string) {
-  await expectStrategiesInOrder(this.client('backend'), recoveryOf(this).since, strategyNames(strategies));
+  const { since } = recoveryOf(this);
+  expectStrategiesInOrder(await finishedRecoveryPass(this.client('backend'), since), since, strategyNames(strategies));
 });
 
 Then('every request was answered, with success or 503 and a Retry-After hint', async function (this: PoolWorld) {
-  this.attach(`answers by status: ${JSON.stringify(await expectAllAnsweredWithoutError(this.operations))}`);
+  this.attach(`answers by status: ${JSON.stringify(expectAllAnsweredWithoutError(await this.operations.settled()))}`);
 });
 
 Then('the {service} pool metrics are back to normal, with the recovery counted', async function (this: PoolWorld, service: ServiceName) {
-  const counted = await expectMetricsNormalised(this.client(service), recoveryOf(this).countersBefore ?? {});
+  const client = this.client(service);
+  const countersBefore = recoveryOf(this).countersBefore ?? {};
+  const counted = await eventually(async () => expectMetricsNormalised(await client.poolSnapshot(), await client.metricsText(), countersBefore), { within: WAIT.settle });
   this.attach(`recovery attempts ${counted.attempts}, successes ${counted.successes}`);
 });
 
@@ -74,29 +88,26 @@ Then('a normal {service} operation succeeds', async function (this: PoolWorld, s
 });
 
 Then('the reset refused the {int} waiting requests and took back {int} connections', async function (this: PoolWorld, waiting: number, taken: number) {
-  const { lastReset } = await this.client('backend').recoveryReport();
-  expect(lastReset, 'the reset record').to.not.equal(undefined);
-  expect([lastReset!.rejectedWaiters, lastReset!.reclaimedCheckouts], 'requests refused, connections taken back').to.deep.equal([waiting, taken]);
-  for (const outcome of await this.operations.settled('waiting')) expectRefused(outcome, '/problems/pool-reset', 'a request waiting at the reset');
+  expectResetTookBack(await this.client('backend').recoveryReport(), waiting, taken, await this.operations.settled('waiting'));
 });
 
-When('{int} requests in a row time out waiting for a {service} connection', { timeout: 120_000 }, async function (this: PoolWorld, count: number, service: ServiceName) {
+When('{int} requests in a row time out waiting for a {service} connection', { timeout: STEP.long }, async function (this: PoolWorld, count: number, service: ServiceName) {
   for (let i = 0; i < count; i++) expectRefused(await trackedRequest(this, service, 'timing out'), '/problems/pool-timeout', `request ${i + 1} of ${count}`);
 });
 
 Then('the {service} circuit breaker is {word}', async function (this: PoolWorld, service: ServiceName, state: string) {
-  await expectBreakerState(this.client(service), state as 'open' | 'closed');
+  expectBreakerState(service, await this.client(service).recoveryReport(), state as BreakerState);
 });
 
 Then('the next {service} request is refused with 503 and a Retry-After hint in far less than the pool timeout', async function (this: PoolWorld, service: ServiceName) {
   const outcome = await trackedRequest(this, service, 'refused by the breaker');
   expectRefused(outcome, '/problems/circuit-open', 'a request while the breaker is open');
-  const poolTimeoutMs = this.limits[service]!.poolTimeoutSeconds * 1000;
-  expect(outcome.ms, `answered in ms, against a quarter of the ${poolTimeoutMs} ms pool timeout`).to.be.below(poolTimeoutMs / 4);
+  // "Far less": a quarter of the pool timeout.
+  expectRefusedWithin(outcome, 0, this.shapeOf(service).poolTimeout.ms / 4);
 });
 
 When('the {service} breaker lets a probe through while the connection is still held', async function (this: PoolWorld, service: ServiceName) {
-  await untilBreakerMayProbe(this.client(service), (await this.client(service).recoveryReport()).settings.breakerHalfOpenAfterSeconds * 1000);
+  await untilBreakerMayProbe(this.client(service));
   expectRefused(await trackedRequest(this, service, 'failing probe'), '/problems/pool-timeout', 'the probe while the connection is held');
 });
 
@@ -105,11 +116,13 @@ When('the operation holding the connection has finished', async function (this: 
 });
 
 Then('the next {service} probe succeeds and the circuit breaker closes', async function (this: PoolWorld, service: ServiceName) {
-  await untilBreakerMayProbe(this.client(service), (await this.client(service).recoveryReport()).settings.breakerHalfOpenAfterSeconds * 1000);
+  const client = this.client(service);
+  await untilBreakerMayProbe(client);
   expectSucceeded(await trackedRequest(this, service, 'succeeding probe'), 'the probe once the connection is free');
-  await expectBreakerState(this.client(service), 'closed');
+  expectBreakerState(service, await client.recoveryReport(), 'closed');
 });
 
 Then('the {service} circuit breaker went {}', async function (this: PoolWorld, service: ServiceName, states: string) {
-  await expectBreakerWent(this.client(service), recoveryOf(this).since, states.split(/, | and then /).map((s) => s.trim()) as Array<'open' | 'half-open' | 'closed'>);
+  const expected = states.split(/, | and then /).map((s) => s.trim()) as BreakerState[];
+  expectBreakerWent(service, await this.client(service).recoveryReport(), recoveryOf(this).since, expected);
 });

@@ -1,41 +1,36 @@
 import { Given, Then, When } from '@cucumber/cucumber';
-import {
-  KILL_RECOVERY_LIMIT_MS,
-  countAnswers,
-  expectRefusalsBeyondRoom,
-  expectSurvived,
-  expectTerminatedAtLeast,
-  fillServerConnectionSlots,
-  limitRoleConnections,
-  terminateConnectionsUnderLoad,
-  tryHoldingConnectionsOneByOne,
-} from '../support/expectations/resilience';
+import type { Duration } from '../support/duration';
+import { expectRefusalsBeyondRoom, expectSurvived, expectTerminatedAtLeast } from '../support/expectations/resilience';
 import type { ServiceName } from '../support/system-under-test';
+import { countKillAnswers, killOf, terminateConnectionsUnderLoad } from '../support/tasks/connection-kill';
+import { fillServerConnectionSlots, limitRoleConnections, roomOf } from '../support/tasks/database-limits';
+import { tryHoldingConnectionsOneByOne } from '../support/tasks/hold-connections';
+import { KILL_RECOVERY_LIMIT_MS } from '../support/timeouts';
 import type { PoolWorld } from '../support/world';
 
 When('the database terminates every {service} connection while quick requests keep coming', { timeout: KILL_RECOVERY_LIMIT_MS + 30_000 }, async function (this: PoolWorld, service: ServiceName) {
   const figures = await terminateConnectionsUnderLoad(this, service);
-  this.attach(`terminated ${figures.terminated} connections; serving again after ${figures.servingAgainMs} ms, ${figures.healthyAgainMs === null ? "healthy only once the held leak is reclaimed" : `healthy after ${figures.healthyAgainMs} ms`}`);
+  this.attach(`terminated ${figures.terminated} connections; serving again after ${figures.servingAgainMs} ms, ${figures.healthyAgainMs === null ? 'healthy only once the held leak is reclaimed' : `healthy after ${figures.healthyAgainMs} ms`}`);
 });
 
 Then('the {service} process survived and kept answering its health check', async function (this: PoolWorld, service: ServiceName) {
-  await expectSurvived(this, service);
+  expectSurvived(killOf(this), await this.client(service).health());
 });
 
 Then('at least {int} connections were terminated', function (this: PoolWorld, count: number) {
-  expectTerminatedAtLeast(this, count);
+  expectTerminatedAtLeast(killOf(this), count);
 });
 
 Then('the time the backend took to recover from the kill is reported', async function (this: PoolWorld) {
-  await this.attach(JSON.stringify(await countAnswers(this), null, 1), { mediaType: 'application/json', fileName: 'connection-kill-recovery.json' });
+  await this.attach(JSON.stringify(await countKillAnswers(this), null, 1), { mediaType: 'application/json', fileName: 'connection-kill-recovery.json' });
 });
 
 Given('the database lets the {service} role open only {int} connections', async function (this: PoolWorld, service: ServiceName, limit: number) {
   await limitRoleConnections(this, service, limit);
 });
 
-When('{int} operations, one after another, each try to hold a {service} connection for {duration}', async function (this: PoolWorld, count: number, service: ServiceName, holdMs: number) {
-  await tryHoldingConnectionsOneByOne(this, service, count, holdMs);
+When('{int} operations, one after another, each try to hold a {service} connection for {duration}', async function (this: PoolWorld, count: number, service: ServiceName, hold: Duration) {
+  await tryHoldingConnectionsOneByOne(this, service, count, hold);
 });
 
 Given('other clients hold all but {int} of the connections the database server allows', async function (this: PoolWorld, room: number) {
@@ -43,5 +38,5 @@ Given('other clients hold all but {int} of the connections the database server a
 });
 
 Then('the operations the role\'s/server\'s limit leaves room for succeeded, and the rest were refused with 503, a Retry-After hint and the database\'s reason', async function (this: PoolWorld) {
-  this.attach(`room and holders by status: ${JSON.stringify(await expectRefusalsBeyondRoom(this))}`);
+  this.attach(`room and holders by status: ${JSON.stringify(expectRefusalsBeyondRoom(roomOf(this), await this.operations.settled('holder')))}`);
 });

@@ -1,14 +1,14 @@
 import { Given, Then, When } from '@cucumber/cucumber';
-import { expect } from 'chai';
 import { AuthClient, type BadTokenKind } from '../support/clients/auth-client';
-import { sessionsOf } from '../support/clients/sessions';
 import { expectHttpUnauthorized } from '../support/expectations/auth';
-import { expectErrorFrame, expectOpenAndAnswersPing, expectRefusedUnauthorized } from '../support/expectations/websocket';
-import { startWebSocketRequest } from '../support/load/queueing';
+import { expectSucceeded } from '../support/expectations/recovery';
+import { expectErrorFrame, expectOpenAndAnswered, expectRefusedUnauthorized } from '../support/expectations/websocket';
+import { openSignedInWebSocket, startWebSocketRequest, tryWebSocketWith, webSocketsOf } from '../support/tasks/websocket-sessions';
+import { PING_WITHIN_MS } from '../support/timeouts';
 import type { PoolWorld } from '../support/world';
 
 Given('a WebSocket client signed in as the test user', async function (this: PoolWorld) {
-  await sessionsOf(this).openWebSocket(await new AuthClient(this.client('auth')).token());
+  await openSignedInWebSocket(this);
 });
 
 When('the WebSocket client asks for data from the database', function (this: PoolWorld) {
@@ -20,25 +20,23 @@ Then('it receives a {string} error frame with status {int} and a retry hint', as
 });
 
 Then('its connection stays open and answers a ping', async function (this: PoolWorld) {
-  await expectOpenAndAnswersPing(sessionsOf(this).webSocket);
+  const socket = webSocketsOf(this).webSocket;
+  expectOpenAndAnswered(socket, socket.isOpen ? await socket.ping(PING_WITHIN_MS) : undefined, PING_WITHIN_MS);
 });
 
 Then("the WebSocket client's next request succeeds", async function (this: PoolWorld) {
   startWebSocketRequest(this, 'ws');
-  const outcome = await this.operations.latest('ws').result;
-  expect(outcome.status, `answer frame ${JSON.stringify(outcome.body)}`).to.equal(200);
+  expectSucceeded(await this.operations.latest('ws').result, 'the WebSocket request');
 });
 
 When('a WebSocket client tries to connect with {badToken}', async function (this: PoolWorld, kind: BadTokenKind) {
-  const sessions = sessionsOf(this);
-  sessions.token = await new AuthClient(this.client('auth')).badToken(kind);
-  sessions.refusal = await sessions.openWebSocket(sessions.token).then(() => undefined, (error: unknown) => error);
+  await tryWebSocketWith(this, await new AuthClient(this.client('auth')).badToken(kind));
 });
 
 Then('the connection is refused as unauthorized because {string}', function (this: PoolWorld, reason: string) {
-  expectRefusedUnauthorized(sessionsOf(this).refusal, reason);
+  expectRefusedUnauthorized(webSocketsOf(this).refusal, reason);
 });
 
 Then('the auth service refuses the same token over HTTP because {string}', async function (this: PoolWorld, reason: string) {
-  expectHttpUnauthorized(await new AuthClient(this.client('auth')).me(sessionsOf(this).token ?? ''), reason);
+  expectHttpUnauthorized(await new AuthClient(this.client('auth')).me(webSocketsOf(this).token ?? ''), reason);
 });

@@ -1,18 +1,19 @@
 import { After, AfterAll, Before, BeforeAll, setDefaultTimeout } from '@cucumber/cucumber';
-import { unmetNeeds } from './capabilities';
+import { unmetNeeds } from './environment/capabilities';
 import { describeRun, writeAllureEnvironment } from './report/allure-environment';
 import { startSystem, stopSystem } from './system-under-test';
+import { STEP } from './timeouts';
 import type { PoolWorld } from './world';
 
 // Steps that wait on the plan's operations (5 s holds, 30 s timeouts) set their own longer limits.
-setDefaultTimeout(60_000);
+setDefaultTimeout(STEP.default);
 
-BeforeAll({ timeout: 180_000 }, async function () {
+BeforeAll({ timeout: STEP.startSystem }, async function () {
   const system = await startSystem();
   writeAllureEnvironment(await describeRun(system, String(this.parameters.profile ?? 'default')));
 });
 
-AfterAll({ timeout: 60_000 }, async function () {
+AfterAll({ timeout: STEP.stopSystem }, async function () {
   await stopSystem();
 });
 
@@ -26,11 +27,11 @@ Before({ name: 'skip what this target cannot run' }, async function (this: PoolW
   return 'skipped';
 });
 
-Before({ name: 'start from the start-up pool limits with drained pools', timeout: 60_000 }, async function (this: PoolWorld) {
+Before({ name: 'start from the start-up pool shape with drained pools', timeout: STEP.default }, async function (this: PoolWorld) {
   await this.prepare();
 });
 
 // Waits for every request the scenario started, then audits for leaks: a leak fails the scenario.
-After({ name: 'wait for every request, attach the timeline, audit for leaks', timeout: 180_000 }, async function (this: PoolWorld) {
+After({ name: 'wait for every request, attach the timeline, audit for leaks', timeout: STEP.finishScenario }, async function (this: PoolWorld) {
   await this.finish();
 });

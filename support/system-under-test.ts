@@ -1,17 +1,18 @@
-import { loadSuiteSettings, type SuiteSettings } from './config';
+import type { ServiceName } from '../env/service-settings';
 import { ServiceClient } from './clients/service-client';
-import { poolLimitsOf, type PoolLimits } from './clients/contract';
 import { createEnvironment, type Deployment, type Environment } from './environment';
-import { onInterrupt } from './environment/interrupt';
+import { shapeOf, type PoolShape } from './pool-shape';
+import { loadSuiteSettings, type SuiteSettings } from './suite-settings';
+import { onInterrupt } from '../testkit/interrupt';
 
-export type ServiceName = 'backend' | 'auth';
+export type { ServiceName };
 
 /** The system the whole run talks to: started once (PostgreSQL once per run), stopped at the end. */
 export interface RunningSystem {
   settings: SuiteSettings;
   deployment: Deployment;
-  /** Each service's pool limits at start-up: every scenario begins from these. */
-  startupLimits: Partial<Record<ServiceName, PoolLimits>>;
+  /** Each service's pool shape at start-up: every scenario begins from it. */
+  startupShapes: Partial<Record<ServiceName, PoolShape>>;
 }
 
 let environment: Environment | undefined;
@@ -24,13 +25,13 @@ export async function startSystem(): Promise<RunningSystem> {
   const started = environment;
   cancelInterruptCleanup = onInterrupt(() => started.stop());
   const deployment = await environment.start();
-  const startupLimits: RunningSystem['startupLimits'] = {};
+  const startupShapes: RunningSystem['startupShapes'] = {};
   for (const [service, url] of [['backend', deployment.backendUrl], ['auth', deployment.authUrl]] as const) {
     if (!url) continue;
     const { config } = await new ServiceClient(service, url, deployment.adminToken).poolSnapshot();
-    startupLimits[service] = poolLimitsOf(config);
+    startupShapes[service] = shapeOf(config);
   }
-  running = { settings, deployment, startupLimits };
+  running = { settings, deployment, startupShapes };
   return running;
 }
 

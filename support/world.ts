@@ -1,15 +1,15 @@
 import { World, setWorldConstructor, type IWorldOptions } from '@cucumber/cucumber';
-import { expect } from 'chai';
 import { DatabaseAudit } from './clients/database-audit';
-import type { PoolLimits } from './clients/contract';
 import { ServiceClient } from './clients/service-client';
-import { WAIT, eventually } from './eventually';
-import { auditConnections } from './leak-audit';
-import { ScenarioEvidence } from './load/evidence';
+import { eventually } from './eventually';
+import { expectDrained, expectNoLeak, expectReconfigured } from './expectations/audit';
 import { Operations } from './load/operations';
+import { PoolTimeline } from './monitoring/pool-timeline';
+import type { PoolShape } from './pool-shape';
 import { attachScenarioReport } from './report/attachments';
-import { PoolTimeline } from './report/pool-timeline';
 import { runningSystem, type RunningSystem, type ServiceName } from './system-under-test';
+import { auditConnections } from './tasks/connection-audit';
+import { WAIT } from './timeouts';
 
 /** worldParameters, set per profile in cucumber.js. */
 export interface SuiteParameters {
@@ -18,16 +18,19 @@ export interface SuiteParameters {
   loadTimeScale: number;
 }
 
-/** One per scenario: the clients it talks through, what it started, and what it must stop. */
+/**
+ * One per scenario: the clients it talks through, the requests it sent, the pool shapes it set,
+ * and what it must stop. What one kind of scenario keeps between its steps lives with its tasks
+ * (support/tasks/, through PerScenario), not here.
+ */
 export class PoolWorld extends World<SuiteParameters> {
   private readonly clients: Partial<Record<ServiceName, ServiceClient>> = {};
+  /** Every request the scenario sent in the background: nothing is fire-and-forget. */
   readonly operations = new Operations();
-  /** The pool limits this scenario set, per service. */
-  readonly limits: Partial<Record<ServiceName, PoolLimits>> = {};
+  /** The pool shape this scenario set, per service. */
+  readonly shapes: Partial<Record<ServiceName, PoolShape>> = {};
   audit: DatabaseAudit | undefined;
   timeline: PoolTimeline | undefined;
-  /** What the scenario measured (load runs, rounds of operations), for later steps and the report. */
-  readonly evidence = new ScenarioEvidence();
   private readonly cleanups: Array<() => Promise<void>> = [];
 
   constructor(options: IWorldOptions<SuiteParameters>) {
@@ -57,31 +60,32 @@ export class PoolWorld extends World<SuiteParameters> {
     return this.audit;
   }
 
+  /** The shape this scenario set for a service's pool. */
+  shapeOf(service: ServiceName): PoolShape {
+    const shape = this.shapes[service];
+    if (!shape) throw new Error(`the ${service} pool was not shaped in this scenario`);
+    return shape;
+  }
+
   /** Registers something to stop when the scenario ends, whatever happens (run in reverse order). */
   onCleanup(stop: () => Promise<void>): void {
     this.cleanups.push(stop);
   }
 
-  /** Sets a service's pool limits through the admin API, then waits for a drained pool. */
-  async configurePool(service: ServiceName, change: Partial<PoolLimits>): Promise<void> {
-    const outcome = await this.client(service).configurePool(change);
-    expect(outcome.status, `configuring the ${service} pool: ${JSON.stringify(outcome.body)}`).to.equal(200);
-    this.limits[service] = (outcome.body as { config: PoolLimits }).config;
+  /** Changes a service's pool shape through the admin API, then waits for a drained pool. */
+  async shapePool(service: ServiceName, change: Partial<PoolShape>): Promise<void> {
+    this.shapes[service] = expectReconfigured(service, await this.client(service).configurePool(change));
     await this.drained(service);
   }
 
   async drained(service: ServiceName): Promise<void> {
-    await eventually(async () => {
-      const { connections } = await this.client(service).poolSnapshot();
-      expect(connections.active, `${service} connections in use`).to.equal(0);
-      expect(connections.waiting, `${service} requests waiting`).to.equal(0);
-    }, { within: WAIT.settle });
+    await eventually(async () => expectDrained(await this.client(service).poolSnapshot()), { within: WAIT.settle });
   }
 
-  /** Before each scenario: start-up limits, drained pools, the audit and the timeline running. */
+  /** Before each scenario: start-up shapes, drained pools, the audit and the timeline running. */
   async prepare(): Promise<void> {
-    for (const [service, limits] of Object.entries(this.system.startupLimits) as Array<[ServiceName, PoolLimits]>) {
-      await this.configurePool(service, limits);
+    for (const [service, shape] of Object.entries(this.system.startupShapes) as Array<[ServiceName, PoolShape]>) {
+      await this.shapePool(service, shape);
     }
     if (this.system.deployment.auditDatabaseUrl) await this.connectAudit();
     const timeline = new PoolTimeline(this.services.map((service) => this.client(service)));
@@ -105,10 +109,11 @@ export class PoolWorld extends World<SuiteParameters> {
       await this.timeline?.stop();
       // The timeline as JSON and an SVG chart, each load's figures, and the liveness check of load scenarios.
       failures.push(...(await attachScenarioReport(this)));
-      if (this.audit) {
+      const audit = this.audit;
+      if (audit) {
         for (const client of this.services.map((service) => this.client(service))) {
           try {
-            const result = await auditConnections(client, this.audit);
+            const result = await eventually(async () => expectNoLeak(await auditConnections(client, audit)), { within: WAIT.settle, every: 200 });
             await this.attach(JSON.stringify(result, null, 1), { mediaType: 'application/json', fileName: `leak-audit-${client.service}.json` });
           } catch (error) {
             failures.push(`leak audit: ${(error as Error).message}`);

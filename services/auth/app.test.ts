@@ -20,7 +20,7 @@ before(async () => {
   manager = new DatabaseConnectionManager('auth', db.config({ poolSize: 1, maxOverflow: 0, poolTimeoutSeconds: 0.5, maxQueue: 1 }));
   await manager.start();
   issuer = await TokenIssuer.create(60);
-  app = buildAuthApp({ http: { host: '127.0.0.1', port: 0, adminToken: ADMIN_TOKEN }, database: db.config(), tokenTtlSeconds: 60 }, manager, issuer);
+  app = buildAuthApp({ http: { host: '127.0.0.1', port: 0, adminToken: ADMIN_TOKEN, logLevel: 'warn' }, database: db.config(), tokenTtlSeconds: 60 }, manager, issuer);
 });
 after(async () => {
   await app.close();

@@ -1,8 +1,10 @@
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { requireAdminToken } from '../common/admin-auth';
+import { bearerTokenOf, invalidTokenProblem, sendUnauthorized } from '../common/bearer';
+import { registerProblemHandlers } from '../common/error-handling';
 import { registerPoolRoutes } from '../common/pool-routes';
-import { loggerOptions, redactCredentials } from '../common/request-logging';
-import { problemFor, sendProblem, type Problem } from '../common/problem';
+import { loggerOptions } from '../common/request-logging';
+import { sendProblem, type Problem } from '../common/problem';
 import type { DatabaseConnectionManager } from '../pool';
 import type { AuthConfig } from './config';
 import { decoyHash, verifyPassword } from './passwords';
@@ -19,19 +21,10 @@ const INVALID_CREDENTIALS: Problem = {
   detail: 'The email or the password is wrong.',
 };
 
-function invalidToken(reason: string): Problem {
-  return { type: '/problems/invalid-token', title: 'Authentication required', status: 401, detail: `A valid bearer token is required: ${reason}.` };
-}
-
 function bearerToken(header: string | undefined): string {
-  const match = header ? /^Bearer ([^\s]+)$/i.exec(header) : null;
-  if (!match?.[1]) throw new TokenRejectedError('no token was given (expected an Authorization: Bearer <token> header)');
-  return match[1];
-}
-
-function sendUnauthorized(reply: FastifyReply, problem: Problem): FastifyReply {
-  reply.header('WWW-Authenticate', 'Bearer');
-  return sendProblem(reply, problem);
+  const token = bearerTokenOf(header);
+  if (!token) throw new TokenRejectedError('no token was given (expected an Authorization: Bearer <token> header)');
+  return token;
 }
 
 interface LoginBody {
@@ -45,18 +38,9 @@ interface LoginBody {
  * never a 500.
  */
 export function buildAuthApp(config: AuthConfig, manager: DatabaseConnectionManager, issuer: TokenIssuer): FastifyInstance {
-  const app = Fastify({ logger: loggerOptions(), bodyLimit: 16 * 1024 });
+  const app = Fastify({ logger: loggerOptions(config.http.logLevel), bodyLimit: 16 * 1024 });
   const users = new UserRepository(manager);
-
-  app.setErrorHandler((error, request, reply) => {
-    if (error instanceof TokenRejectedError) return sendUnauthorized(reply, invalidToken(error.reason));
-    const problem = problemFor(error, () => manager.liveState());
-    if (problem.status >= 500 && !problem.retryAfterSeconds) request.log.error({ err: error }, 'request failed');
-    return sendProblem(reply, problem);
-  });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, { type: '/problems/not-found', title: 'Not found', status: 404, detail: `No route for ${request.method} ${redactCredentials(request.url)}.` }),
-  );
+  registerProblemHandlers(app, manager, (error) => (error instanceof TokenRejectedError ? invalidTokenProblem(error.reason) : undefined));
 
   registerPoolRoutes(app, SERVICE_NAME, manager, config.http.adminToken);
 
@@ -91,7 +75,7 @@ export function buildAuthApp(config: AuthConfig, manager: DatabaseConnectionMana
   app.get('/auth/me', async (request, reply) => {
     const claims = await issuer.verify(bearerToken(request.headers.authorization));
     const user = await users.findById(claims.subject);
-    if (!user) return sendUnauthorized(reply, invalidToken('the token names a user that does not exist'));
+    if (!user) return sendUnauthorized(reply, invalidTokenProblem('the token names a user that does not exist'));
     return { subject: user.id, email: user.email, expiresAt: claims.expiresAt.toISOString() };
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../pool';
+import { ConfigError } from '../common/settings';
 import { authConfigFromEnv } from './config';
 
 const BASE = { DATABASE_URL: 'postgresql://u:p@127.0.0.1:1/db', ADMIN_TOKEN: 'local-test-admin-token' };

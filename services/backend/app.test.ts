@@ -16,7 +16,7 @@ before(async () => {
   db = await TestDatabase.start();
   manager = new DatabaseConnectionManager('backend', db.config({ poolSize: 1, maxOverflow: 0, poolTimeoutSeconds: 0.3, maxQueue: 1 }));
   await manager.start();
-  app = buildBackendApp({ http: { host: '127.0.0.1', port: 0, adminToken: ADMIN_TOKEN }, database: db.config(), faultInjection: false }, manager);
+  app = buildBackendApp({ http: { host: '127.0.0.1', port: 0, adminToken: ADMIN_TOKEN, logLevel: 'warn' }, database: db.config(), faultInjection: false }, manager);
 });
 after(async () => {
   await app.close();

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { problemFor, sendProblem } from '../common/problem';
+import { registerProblemHandlers } from '../common/error-handling';
 import { registerPoolRoutes } from '../common/pool-routes';
-import { loggerOptions, redactCredentials } from '../common/request-logging';
+import { loggerOptions } from '../common/request-logging';
 import type { DatabaseConnectionManager } from '../pool';
 import type { BackendConfig } from './config';
 import { registerFaultRoutes } from './fault-routes';
@@ -18,16 +18,8 @@ const MAX_HOLD_SECONDS = 300;
  * the same way. Workload endpoints express the plan's operations: fast, long-running, failing.
  */
 export function buildBackendApp(config: BackendConfig, manager: DatabaseConnectionManager, options: { tokenVerifier?: TokenVerifier } = {}): FastifyInstance {
-  const app = Fastify({ logger: loggerOptions(), bodyLimit: 64 * 1024 });
-
-  app.setErrorHandler((error, request, reply) => {
-    const problem = problemFor(error, () => manager.liveState());
-    if (problem.status >= 500 && !problem.retryAfterSeconds) request.log.error({ err: error }, 'request failed');
-    return sendProblem(reply, problem);
-  });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, { type: '/problems/not-found', title: 'Not found', status: 404, detail: `No route for ${request.method} ${redactCredentials(request.url)}.` }),
-  );
+  const app = Fastify({ logger: loggerOptions(config.http.logLevel), bodyLimit: 64 * 1024 });
+  registerProblemHandlers(app, manager);
 
   registerPoolRoutes(app, SERVICE_NAME, manager, config.http.adminToken, { faultInjection: config.faultInjection });
   registerFaultRoutes(app, manager, { faultInjection: config.faultInjection, adminToken: config.http.adminToken });

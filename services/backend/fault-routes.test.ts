@@ -23,7 +23,7 @@ after(async () => {
 async function backend(faultInjection: boolean): Promise<{ app: FastifyInstance; manager: DatabaseConnectionManager }> {
   const manager = new DatabaseConnectionManager('backend', db.config({ poolSize: 2, maxOverflow: 0 }));
   await manager.start();
-  const app = buildBackendApp({ http: { host: '127.0.0.1', port: 0, adminToken: ADMIN_TOKEN }, database: db.config(), faultInjection }, manager);
+  const app = buildBackendApp({ http: { host: '127.0.0.1', port: 0, adminToken: ADMIN_TOKEN, logLevel: 'warn' }, database: db.config(), faultInjection }, manager);
   managers.push(manager);
   apps.push(app);
   return { app, manager };

@@ -22,7 +22,7 @@ before(async () => {
   await manager.start();
   issuer = await TokenIssuer.create(60);
   token = (await issuer.issue('1', 'qa@example.test')).token;
-  app = buildBackendApp({ http: { host: '127.0.0.1', port: 0, adminToken: ADMIN_TOKEN }, database: db.config(), faultInjection: false }, manager, {
+  app = buildBackendApp({ http: { host: '127.0.0.1', port: 0, adminToken: ADMIN_TOKEN, logLevel: 'warn' }, database: db.config(), faultInjection: false }, manager, {
     tokenVerifier: { verify: (t) => issuer.verify(t) },
   });
   wsUrl = (await app.listen({ host: '127.0.0.1', port: 0 })).replace(/^http/, 'ws') + '/ws';

@@ -6,6 +6,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { z } from 'zod';
 import type { TokenClaims } from '../auth/token-claims';
 import { TokenRejectedError } from '../auth/tokens';
+import { bearerTokenOf, invalidTokenProblem } from '../common/bearer';
 import { problemFor, type PoolState, type Problem } from '../common/problem';
 import type { DatabaseConnectionManager } from '../pool';
 import type { TokenVerifier } from './token-verifier';
@@ -53,8 +54,7 @@ function badRequest(id: ErrorFrame['id'], message: string): ErrorFrame {
 
 /** Token from `Authorization: Bearer …` or, for browsers (which cannot set headers), `?token=…`. */
 function tokenOf(request: IncomingMessage, url: URL): string {
-  const match = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '');
-  return match?.[1] ?? url.searchParams.get('token') ?? '';
+  return bearerTokenOf(request.headers.authorization) ?? url.searchParams.get('token') ?? '';
 }
 
 /** Answers a refused upgrade with a plain HTTP problem+json response, then closes the socket. */
@@ -156,7 +156,8 @@ export function attachWebSocket(app: FastifyInstance, manager: DatabaseConnectio
       claims = await verifier.verify(tokenOf(request, url));
     } catch (error) {
       const reason = error instanceof TokenRejectedError ? error.reason : 'the token could not be verified';
-      return refuseUpgrade(socket, 401, { type: '/problems/invalid-token', title: 'Authentication required', detail: `A valid bearer token is required: ${reason}.` });
+      const { status, ...problem } = invalidTokenProblem(reason);
+      return refuseUpgrade(socket, status, problem);
     }
     wss.handleUpgrade(request, socket, head, (ws) => serve(ws, claims));
   }

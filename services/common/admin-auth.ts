@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { bearerTokenOf, sendUnauthorized } from './bearer';
 import { sendProblem } from './problem';
 
 function digest(value: string): Buffer {
@@ -10,11 +11,9 @@ function digest(value: string): Buffer {
 export function requireAdminToken(adminToken: string) {
   const expected = digest(adminToken);
   return async function checkAdminToken(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const header = request.headers.authorization;
-    const match = header ? /^Bearer (.+)$/.exec(header) : null;
-    if (!match?.[1]) {
-      reply.header('WWW-Authenticate', 'Bearer');
-      await sendProblem(reply, {
+    const token = bearerTokenOf(request.headers.authorization);
+    if (!token) {
+      await sendUnauthorized(reply, {
         type: '/problems/unauthorized',
         title: 'Authentication required',
         status: 401,
@@ -23,7 +22,7 @@ export function requireAdminToken(adminToken: string) {
       return;
     }
     // Compare digests of equal length in constant time, so timing reveals nothing of the token.
-    if (!timingSafeEqual(digest(match[1]), expected)) {
+    if (!timingSafeEqual(digest(token), expected)) {
       await sendProblem(reply, { type: '/problems/forbidden', title: 'Forbidden', status: 403, detail: 'The admin token is not valid.' });
     }
   };

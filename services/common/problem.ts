@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
-import { CircuitOpenError, ConfigError, PoolPressureError, PoolQueueFullError, PoolResetError, PoolTimeoutError, asUnavailable } from '../pool';
+import { CircuitOpenError, PoolPressureError, PoolQueueFullError, PoolResetError, PoolTimeoutError, asUnavailable } from '../pool';
+import { ConfigError } from './settings';
 import { redactCredentials } from './request-logging';
 
 /**

@@ -24,12 +24,12 @@ export function redactCredentials(url: string): string {
 }
 
 /**
- * Fastify logger options for every service: LOG_LEVEL (default warn), and fastify's own request
+ * Fastify logger options for every service: the level (LOG_LEVEL), and fastify's own request
  * serializer with credential query values redacted (it logs the URL of every request otherwise).
  */
-export function loggerOptions() {
+export function loggerOptions(level: string) {
   return {
-    level: process.env.LOG_LEVEL ?? 'warn',
+    level,
     serializers: {
       req: (request: FastifyRequest) => ({
         method: request.method,

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { ConfigError } from '../pool';
+import { ConfigError, readSettings } from './settings';
 
 /**
  * Runs a service: build (which validates configuration), listen, announce the URL on one line,
@@ -8,7 +8,9 @@ import { ConfigError } from '../pool';
  */
 export async function runService(service: string, build: () => Promise<{ app: FastifyInstance; host: string; port: number; close: () => Promise<void> }>): Promise<void> {
   let built: Awaited<ReturnType<typeof build>>;
+  let exitWithParent: boolean;
   try {
+    ({ exitWithParent } = readSettings(process.env, 'process'));
     built = await build();
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -32,7 +34,7 @@ export async function runService(service: string, build: () => Promise<{ app: Fa
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   // Spawned by the suite or the stack: when the parent's pipe closes, the parent is gone.
-  if (process.env.EXIT_WITH_PARENT === '1') {
+  if (exitWithParent) {
     process.stdin.on('end', () => void shutdown('parent exited'));
     process.stdin.resume();
   }

@@ -4,7 +4,7 @@
  * migrations — the same code the suite runs for the embedded and external targets, so a compose
  * stack is laid out exactly like the stacks the suite proves here.
  */
-import { ConfigError } from '../pool';
+import { ConfigError } from '../common/settings';
 import { provisionDatabases, type ServiceDatabase } from './provision';
 
 export interface ProvisioningPlan {

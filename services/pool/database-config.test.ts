@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, applyLimitsChange, databaseConfigFromEnv } from './database-config';
+import { ConfigError } from '../common/settings';
+import { applyLimitsChange, databaseConfigFromEnv } from './database-config';
 
 const URL = 'postgresql://u:p@127.0.0.1:5432/db';
 

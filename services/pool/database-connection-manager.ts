@@ -5,7 +5,7 @@ import { asUnavailable } from './errors';
 import { DatabaseProbe, HEALTH_LEVEL, HealthTracker, assessHealth, type HealthReport, type HealthStatus } from './health';
 import { LeakDetector, type LeakReport, type LeakSettings } from './leak-detector';
 import { PoolCircuitBreaker, registerBreakerMetrics } from './circuit-breaker';
-import { DEFAULT_RECOVERY_SETTINGS, PoolRecovery, ServiceBackends, breakerSettingsOf, poolRecoveryStrategies, type RecoveryReport, type RecoverySettings } from './recovery';
+import { PoolRecovery, ServiceBackends, breakerSettingsOf, poolRecoveryStrategies, recoverySettingsOf, type RecoveryReport } from './recovery';
 
 export interface PoolSnapshot extends MetricsSnapshot {
   service: string;
@@ -72,17 +72,12 @@ export class DatabaseConnectionManager {
     this.backends = new ServiceBackends(config.databaseUrl, `${service}:recovery`, service);
     this.leaks = new LeakDetector(
       this.pool,
-      { thresholdSeconds: config.leakThresholdSeconds, reclaim: config.leakReclaim ?? true, traceCheckouts: config.traceCheckouts ?? false },
+      { thresholdSeconds: config.leakThresholdSeconds, reclaim: config.leakReclaim, traceCheckouts: config.traceCheckouts },
       { count: (name) => this.metrics.count(name), changed: () => this.scheduleAssess() },
       async (serverProcessId) => (await this.backends.terminate([serverProcessId])) > 0,
     );
     this.probe = new DatabaseProbe(config.databaseUrl, `${service}:probe`, 1000);
-    const recoverySettings: RecoverySettings = {
-      recoverAfterSeconds: config.recoverAfterSeconds ?? DEFAULT_RECOVERY_SETTINGS.recoverAfterSeconds,
-      longStatementSeconds: config.longStatementSeconds ?? DEFAULT_RECOVERY_SETTINGS.longStatementSeconds,
-      breakerFailures: config.breakerFailures ?? DEFAULT_RECOVERY_SETTINGS.breakerFailures,
-      breakerHalfOpenAfterSeconds: config.breakerHalfOpenAfterSeconds ?? DEFAULT_RECOVERY_SETTINGS.breakerHalfOpenAfterSeconds,
-    };
+    const recoverySettings = recoverySettingsOf(config);
     this.breaker = new PoolCircuitBreaker(breakerSettingsOf(recoverySettings));
     registerBreakerMetrics(this.metrics.registry, this.breaker);
     const target = {

@@ -1,5 +1,5 @@
-import pg from 'pg';
 import type { PoolCounts } from './connection-pool-metrics';
+import { SideConnection } from './side-connection';
 
 export type HealthStatus = 'healthy' | 'warning' | 'critical';
 export const HEALTH_LEVEL: Record<HealthStatus, number> = { healthy: 0, warning: 1, critical: 2 };
@@ -97,15 +97,17 @@ export class HealthTracker {
  * the probe itself wait. Each probe is bounded by `timeoutMs`; a failed connection is replaced.
  */
 export class DatabaseProbe {
-  private client: pg.Client | undefined;
+  private readonly connection: SideConnection;
   private last: ProbeResult = { reachable: true, latencyMs: undefined, error: undefined, at: new Date().toISOString() };
   private running: Promise<ProbeResult> | undefined;
 
   constructor(
-    private readonly connectionString: string,
-    private readonly applicationName: string,
+    connectionString: string,
+    applicationName: string,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.connection = new SideConnection(connectionString, applicationName, timeoutMs);
+  }
 
   get lastResult(): ProbeResult {
     return this.last;
@@ -119,20 +121,17 @@ export class DatabaseProbe {
     return this.running;
   }
 
-  async close(): Promise<void> {
-    const client = this.client;
-    this.client = undefined;
-    await client?.end().catch(() => undefined);
+  close(): Promise<void> {
+    return this.connection.close();
   }
 
   private async runProbe(): Promise<ProbeResult> {
     const started = performance.now();
     try {
-      const client = await this.connectedClient();
-      await client.query({ text: 'SELECT 1', query_timeout: this.timeoutMs } as pg.QueryConfig);
+      await this.connection.query('SELECT 1', [], this.timeoutMs);
       this.last = { reachable: true, latencyMs: performance.now() - started, error: undefined, at: new Date().toISOString() };
     } catch (error) {
-      await this.close();
+      await this.connection.close();
       this.last = {
         reachable: false,
         latencyMs: undefined,
@@ -141,21 +140,5 @@ export class DatabaseProbe {
       };
     }
     return this.last;
-  }
-
-  private async connectedClient(): Promise<pg.Client> {
-    if (this.client) return this.client;
-    const client = new pg.Client({
-      connectionString: this.connectionString,
-      application_name: this.applicationName,
-      connectionTimeoutMillis: this.timeoutMs,
-    });
-    client.on('error', () => {
-      // The server dropped the probe connection; the next probe reconnects.
-      if (this.client === client) this.client = undefined;
-    });
-    await client.connect();
-    this.client = client;
-    return client;
   }
 }

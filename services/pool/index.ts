@@ -1,6 +1,6 @@
 export { AsyncConnectionPool, PooledConnection } from './async-connection-pool';
 export { ConnectionPoolMetrics } from './connection-pool-metrics';
-export { ConfigError, databaseConfigFromEnv, switchFromEnv, type DatabaseConfig, type PoolLimits } from './database-config';
+export { databaseConfigFromEnv, type DatabaseConfig, type PoolLimits } from './database-config';
 export { DatabaseConnectionManager, type HealthView, type PoolSnapshot } from './database-connection-manager';
 export * from './errors';
 export type { HealthReport, HealthStatus } from './health';

@@ -4,7 +4,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { useTestDatabase, type TestDatabase } from '../testing/test-database';
 import { DatabaseConnectionManager } from './database-connection-manager';
-import { ConfigError } from './database-config';
+import { ConfigError } from '../common/settings';
 import { applyLeakSettingsChange } from './leak-detector';
 import { until } from '../testing/until';
 

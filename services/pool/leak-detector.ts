@@ -1,6 +1,6 @@
 import type { AsyncConnectionPool, Checkout } from './async-connection-pool';
 import type { CounterName } from './connection-pool-metrics';
-import { ConfigError } from './database-config';
+import { applyRuntimeChange } from '../common/settings';
 
 /**
  * What the detector did about one leak:
@@ -58,27 +58,9 @@ function serverProcessIdOf(checkout: Checkout): number | undefined {
   return (checkout.client as unknown as { processID?: number }).processID;
 }
 
-/**
- * Validates a run-time change of the leak settings (PUT /admin/pool/leaks) and returns the whole
- * new settings. Unknown fields and wrong types are refused by name.
- */
+/** Validates a run-time change of the leak settings (PUT /admin/pool/leaks); returns the whole new settings. */
 export function applyLeakSettingsChange(current: LeakSettings, change: unknown): LeakSettings {
-  if (typeof change !== 'object' || change === null || Array.isArray(change)) {
-    throw new ConfigError('body', change, 'a JSON object with any of thresholdSeconds, reclaim, traceCheckouts');
-  }
-  const next = { ...current };
-  for (const [key, value] of Object.entries(change)) {
-    if (key === 'thresholdSeconds') {
-      if (typeof value !== 'number' || !(value > 0) || value > 86_400) throw new ConfigError(key, value, 'seconds above 0, at most 86400 (decimals allowed)');
-      next.thresholdSeconds = value;
-    } else if (key === 'reclaim' || key === 'traceCheckouts') {
-      if (typeof value !== 'boolean') throw new ConfigError(key, value, 'true or false');
-      next[key] = value;
-    } else {
-      throw new ConfigError(key, value, 'one of the fields thresholdSeconds, reclaim, traceCheckouts');
-    }
-  }
-  return next;
+  return applyRuntimeChange('leaks', current, change);
 }
 
 /**

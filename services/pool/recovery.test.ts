@@ -2,12 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { useTestDatabase } from '../testing/test-database';
 import { PoolCircuitBreaker } from './circuit-breaker';
-import { ConfigError } from './database-config';
+import { ConfigError } from '../common/settings';
+import { databaseConfigFromEnv } from './database-config';
 import { asUnavailable } from './errors';
 import { DatabaseConnectionManager } from './database-connection-manager';
 import type { HealthStatus } from './health';
-import { DEFAULT_RECOVERY_SETTINGS, PoolRecovery, applyRecoverySettingsChange, type RecoveryStrategy, type RecoveryTarget, type StrategyName } from './recovery';
+import { PoolRecovery, applyRecoverySettingsChange, recoverySettingsOf, type RecoveryStrategy, type RecoveryTarget, type StrategyName } from './recovery';
 import { until as waitUntil } from '../testing/until';
+
+/** The recovery settings every service starts with (env/service-settings.ts). */
+const DEFAULT_RECOVERY_SETTINGS = recoverySettingsOf(databaseConfigFromEnv({ DATABASE_URL: 'postgresql://unused@127.0.0.1/none' }));
 
 /** A stand-in for the pool: health as a variable the fake strategies change. */
 function coordinator(heals: Partial<Record<StrategyName, HealthStatus>>, order: StrategyName[] = ['cancel-long-statements', 'reclaim-leaked-connections', 'recycle-pool', 'open-circuit-breaker']) {

@@ -1,10 +1,10 @@
-import pg from 'pg';
 import { Counter, type Registry } from 'prom-client';
 import type { AsyncConnectionPool, Checkout } from './async-connection-pool';
 import type { PoolCircuitBreaker, BreakerReport, BreakerSettings } from './circuit-breaker';
 import type { CounterName } from './connection-pool-metrics';
-import { ConfigError, NUMERIC_SETTINGS } from './database-config';
+import { applyRuntimeChange } from '../common/settings';
 import { PoolResetError } from './errors';
+import { SideConnection } from './side-connection';
 import type { HealthStatus } from './health';
 
 /**
@@ -87,9 +87,6 @@ export interface RecoveryReport {
   circuitBreaker: BreakerReport;
 }
 
-export const DEFAULT_RECOVERY_SETTINGS: RecoverySettings = { recoverAfterSeconds: 10, longStatementSeconds: 30, breakerFailures: 5, breakerHalfOpenAfterSeconds: 5 };
-
-const SETTING_KEYS = Object.keys(DEFAULT_RECOVERY_SETTINGS) as Array<keyof RecoverySettings>;
 const ATTEMPTS_KEPT = 100;
 /** After a strategy acted, how long to wait for its effect (released connections served) before judging. */
 const SETTLE_MS = 2_000;
@@ -97,18 +94,13 @@ const SETTLE_POLL_MS = 50;
 
 /** Validates a run-time change (PUT /admin/pool/recovery) like the start-up settings; unknown fields are refused by name. */
 export function applyRecoverySettingsChange(current: RecoverySettings, change: unknown): RecoverySettings {
-  if (typeof change !== 'object' || change === null || Array.isArray(change)) {
-    throw new ConfigError('body', change, `a JSON object with any of ${SETTING_KEYS.join(', ')}`);
-  }
-  const next = { ...current };
-  for (const [key, raw] of Object.entries(change)) {
-    const setting = NUMERIC_SETTINGS.find((s) => s.key === key);
-    if (!setting || !SETTING_KEYS.includes(key as keyof RecoverySettings)) throw new ConfigError(key, raw, `one of the fields ${SETTING_KEYS.join(', ')}`);
-    const parsed = setting.schema.safeParse(raw);
-    if (typeof raw !== 'number' || !parsed.success) throw new ConfigError(key, raw, setting.allowed);
-    next[key as keyof RecoverySettings] = parsed.data;
-  }
-  return next;
+  return applyRuntimeChange('recovery', current, change);
+}
+
+/** The recovery settings within a service's configuration. */
+export function recoverySettingsOf(config: RecoverySettings): RecoverySettings {
+  const { recoverAfterSeconds, longStatementSeconds, breakerFailures, breakerHalfOpenAfterSeconds } = config;
+  return { recoverAfterSeconds, longStatementSeconds, breakerFailures, breakerHalfOpenAfterSeconds };
 }
 
 export function breakerSettingsOf(settings: RecoverySettings): BreakerSettings {
@@ -129,24 +121,25 @@ function plural(count: number, word: string): string {
  * backends. Only pids this pool holds are signalled, so another replica's work is never touched.
  */
 export class ServiceBackends {
-  private client: pg.Client | undefined;
-  private connecting: Promise<pg.Client> | undefined;
+  private readonly connection: SideConnection;
 
   constructor(
-    private readonly connectionString: string,
-    private readonly applicationName: string,
+    connectionString: string,
+    applicationName: string,
     /** The pool's application_name: only its backends are signalled, so a pid the server has since reused is never someone else's. */
     private readonly poolApplicationName: string,
-  ) {}
+  ) {
+    this.connection = new SideConnection(connectionString, applicationName, 5_000);
+  }
 
   /** Opens the connection now, so that its slot under the role's CONNECTION LIMIT is taken before it is needed. */
-  async open(): Promise<void> {
-    await this.connected().catch(() => undefined);
+  open(): Promise<void> {
+    return this.connection.open();
   }
 
   async cancelRunningLongerThan(pids: number[], seconds: number): Promise<Array<{ pid: number; runningSeconds: number }>> {
     if (pids.length === 0) return [];
-    const { rows } = await (await this.connected()).query<{ pid: number; cancelled: boolean; running_seconds: string }>(
+    const { rows } = await this.connection.query<{ pid: number; cancelled: boolean; running_seconds: string }>(
       `SELECT pid, pg_cancel_backend(pid) AS cancelled, round(extract(epoch FROM now() - query_start)::numeric, 1) AS running_seconds
          FROM pg_stat_activity
         WHERE pid = ANY($1::int[]) AND state = 'active' AND query_start < now() - make_interval(secs => $2)`,
@@ -157,34 +150,15 @@ export class ServiceBackends {
 
   async terminate(pids: number[]): Promise<number> {
     if (pids.length === 0) return 0;
-    const { rows } = await (await this.connected()).query<{ terminated: boolean }>(
+    const { rows } = await this.connection.query<{ terminated: boolean }>(
       'SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE pid = ANY($1::int[]) AND application_name = $2',
       [pids, this.poolApplicationName],
     );
     return rows.filter((row) => row.terminated).length;
   }
 
-  async close(): Promise<void> {
-    const client = this.client;
-    this.client = undefined;
-    await client?.end().catch(() => undefined);
-  }
-
-  private connected(): Promise<pg.Client> {
-    if (this.client) return Promise.resolve(this.client);
-    this.connecting ??= (async () => {
-      const client = new pg.Client({ connectionString: this.connectionString, application_name: this.applicationName, connectionTimeoutMillis: 5_000 });
-      client.on('error', () => {
-        // The server dropped it (restart, terminate): the next use reconnects.
-        if (this.client === client) this.client = undefined;
-      });
-      await client.connect();
-      this.client = client;
-      return client;
-    })().finally(() => {
-      this.connecting = undefined;
-    });
-    return this.connecting;
+  close(): Promise<void> {
+    return this.connection.close();
   }
 }
 

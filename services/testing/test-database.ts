@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
 import pg from 'pg';
-import { EmbeddedDatabase } from '../../support/environment/embedded-database';
+import { EmbeddedDatabase } from '../../testkit/embedded-database';
 import { provisionDatabases, serviceDatabaseUrl } from '../db/provision';
-import type { DatabaseConfig } from '../pool';
+import { databaseConfigFromEnv, type DatabaseConfig } from '../pool';
 
 /** A real PostgreSQL for integration tests: embedded, one per test file, with a service role. */
 export class TestDatabase {
@@ -23,16 +23,13 @@ export class TestDatabase {
 
   config(overrides: Partial<DatabaseConfig> = {}): DatabaseConfig {
     return {
-      databaseUrl: this.serviceUrl,
+      ...databaseConfigFromEnv({ DATABASE_URL: this.serviceUrl }),
       poolSize: 2,
       maxOverflow: 1,
       poolTimeoutSeconds: 5,
       maxQueue: 10,
       statementTimeoutSeconds: 30,
       leakThresholdSeconds: 30,
-      healthWarnUtilization: 0.8,
-      healthTimeoutWindowSeconds: 10,
-      healthCheckIntervalSeconds: 1,
       ...overrides,
     };
   }

@@ -1,6 +1,7 @@
 /**
- * The suite's view of the services' public contract (README "Service contract"). The suite never
- * imports services/ to assert on them: it reads what any deployment answers.
+ * The suite's view of the services' public contract (docs/operators.md). The suite never imports
+ * services/ at run time: it reads what any deployment answers. tools/contract-types.ts checks at
+ * compile time that these copies still match the services' own types.
  */
 export type HealthStatus = 'healthy' | 'warning' | 'critical';
 
@@ -9,11 +10,6 @@ export interface PoolLimits {
   maxOverflow: number;
   poolTimeoutSeconds: number;
   maxQueue: number;
-}
-
-/** Just the four limits, from a pool's config (which carries more). */
-export function poolLimitsOf({ poolSize, maxOverflow, poolTimeoutSeconds, maxQueue }: PoolLimits): PoolLimits {
-  return { poolSize, maxOverflow, poolTimeoutSeconds, maxQueue };
 }
 
 export interface PoolSnapshot {
@@ -88,4 +84,42 @@ export interface Problem {
   instance?: string;
   retryAfterSeconds?: number;
   pool?: { active: number; waiting: number; capacity: number; utilization: number; health: string };
+}
+
+/** GET/PUT /admin/pool/leaks: the leak detector's settings. */
+export interface LeakSettings {
+  thresholdSeconds: number;
+  reclaim: boolean;
+  traceCheckouts: boolean;
+}
+
+export interface LeakEvent {
+  at: string;
+  checkoutId: number;
+  action: 'reported' | 'reclaimed' | 'collected' | 'returned';
+  ageMs: number;
+  serverProcessId: number | undefined;
+  serverTerminated?: boolean;
+  stack?: string;
+}
+
+/** GET /admin/pool/leaks. */
+export interface LeakReport {
+  settings: LeakSettings;
+  held: Array<{ checkoutId: number; ageMs: number; pastThreshold: boolean; serverProcessId: number | undefined; stack?: string }>;
+  events: LeakEvent[];
+}
+
+/** What POST /api/work/leak answers (fault injection): which checkout leaked, on which server backend. */
+export interface LeakedConnection {
+  checkoutId: number;
+  serverProcessId: number;
+  mode: 'held' | 'dropped';
+}
+
+/** POST /admin/pool/reset. */
+export interface ResetAnswer {
+  rejectedWaiters: number;
+  reclaimedCheckouts: number;
+  terminatedConnections: number;
 }

@@ -7,6 +7,13 @@ export interface ConnectionCount {
   busy: number;
 }
 
+/** A database role a service's connections use: how many connections it holds now, and its CONNECTION LIMIT (-1: none). */
+export interface RoleUse {
+  role: string;
+  connections: number;
+  connectionLimit: number;
+}
+
 /**
  * The independent witness: what PostgreSQL itself says each service holds, from pg_stat_activity
  * by application_name, whatever the service reports about itself.
@@ -41,7 +48,7 @@ export class DatabaseAudit {
    * `<service>` or `<service>:…`) use, each with how many connections the role holds now (all of
    * them: its CONNECTION LIMIT counts them all) and that limit (-1: none).
    */
-  async rolesOf(applicationName: string): Promise<Array<{ role: string; connections: number; connectionLimit: number }>> {
+  async rolesOf(applicationName: string): Promise<RoleUse[]> {
     const { rows } = await this.client.query<{ role: string; connections: string; limit: number }>(
       `SELECT r.rolname AS role, r.rolconnlimit AS limit,
               (SELECT count(*) FROM pg_stat_activity x WHERE x.usesysid = r.oid) AS connections

@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { REQUEST } from '../timeouts';
 import type { Outcome } from './outcome';
 
 /** A request exactly as it goes on the wire: the body is sent as given, with only the headers named here. */
@@ -10,8 +11,6 @@ export interface RawRequest {
   body?: string | Buffer;
 }
 
-/** Longer than any answer a refusal should take: a hung service shows as "no answer". */
-const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * Sends a malformed request as it is. axios would fix one up for us (serialize an object,
@@ -32,8 +31,8 @@ export async function sendRaw(baseUrl: string, raw: RawRequest): Promise<Outcome
       body: raw.body,
       // One connection per request: a service that closes it after refusing a body cannot break the next one.
       reset: true,
-      headersTimeout: REQUEST_TIMEOUT_MS,
-      bodyTimeout: REQUEST_TIMEOUT_MS,
+      headersTimeout: REQUEST.rawHttp,
+      bodyTimeout: REQUEST.rawHttp,
     });
     const headers = Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, String(value)]));
     const text = await response.body.text();

@@ -1,4 +1,6 @@
 import WebSocket from 'ws';
+import { REQUEST } from '../timeouts';
+import type { Problem } from './contract';
 import type { Outcome } from './outcome';
 
 /** A request frame as the backend's /ws takes it (README "WebSocket"). */
@@ -8,7 +10,7 @@ export interface AnswerFrame {
   id: string | number | null;
   ok: boolean;
   op?: string;
-  error?: { code: string; status: number; message: string; retryAfterSeconds?: number; pool?: Record<string, unknown> };
+  error?: { code: string; status: number; message: string; retryAfterSeconds?: number; pool?: Problem['pool'] };
 }
 
 /** The upgrade was answered with an HTTP status instead of a WebSocket (e.g. 401 for a bad token). */
@@ -22,9 +24,6 @@ export class WebSocketRefused extends Error {
   }
 }
 
-/** Longer than any operation the plan prescribes: a frame that never comes shows as "no answer". */
-const ANSWER_TIMEOUT_MS = 60_000;
-const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * A typed client for the backend's WebSocket. Every request resolves with the answer frame whose
@@ -62,7 +61,7 @@ export class WebSocketClient {
     const url = new URL('/ws', baseUrl.replace(/^http/, 'ws'));
     if (token && via === 'query') url.searchParams.set('token', token);
     const headers = token && via === 'header' ? { Authorization: `Bearer ${token}` } : {};
-    const socket = new WebSocket(url, { headers, handshakeTimeout: CONNECT_TIMEOUT_MS });
+    const socket = new WebSocket(url, { headers, handshakeTimeout: REQUEST.webSocketConnect });
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(new WebSocketClient(socket)));
       socket.once('unexpected-response', (_request, response) => {
@@ -110,7 +109,7 @@ export class WebSocketClient {
         if (answer.id !== frame.id) return;
         done(outcome(answer.ok ? 200 : (answer.error?.status ?? 0), answer, answer.ok ? undefined : answer.error?.code));
       };
-      const timer = setTimeout(() => done(outcome(0, undefined, `no answer frame within ${ANSWER_TIMEOUT_MS} ms`)), ANSWER_TIMEOUT_MS);
+      const timer = setTimeout(() => done(outcome(0, undefined, `no answer frame within ${REQUEST.webSocketAnswer} ms`)), REQUEST.webSocketAnswer);
       this.listeners.add(listener);
       void this.closed.then(({ code }) => done(outcome(0, undefined, `socket closed (${code}) before the answer`)));
       this.sendRaw(JSON.stringify(frame));

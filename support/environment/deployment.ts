@@ -1,4 +1,4 @@
-import type { ServiceProcess } from './service-process';
+import type { ServiceProcess } from '../../testkit/service-process';
 
 /** Where the system under test answers, as the suite sees it: only its public contract. */
 export interface Deployment {

@@ -11,13 +11,15 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { loadSuiteSettings } from '../config';
+import { SERVICE_SETTINGS } from '../../env/service-settings';
+import { loadSuiteSettings } from '../suite-settings';
 import { DockerEnvironment, SERVICE_PORT, type ComposeCommands } from './docker';
-import { EmbeddedDatabase } from './embedded-database';
-import { REPO_ROOT } from './service-process';
+import { EmbeddedDatabase } from '../../testkit/embedded-database';
+import { REPO_ROOT } from '../../testkit/service-process';
 
 type ComposeService = {
   image?: string;
+  env_file?: string[];
   build?: { context: string; dockerfile: string };
   command?: string[];
   environment?: Record<string, string>;
@@ -30,7 +32,10 @@ const ENV_DIR = path.join(REPO_ROOT, 'env');
 const raw = readFileSync(path.join(ENV_DIR, 'docker-compose.yml'), 'utf8');
 const VARIABLE = /\$\{(\w+)(?::([-?])([^}]*))?\}/g;
 
-/** The variables the provider hands to `docker compose` (the injected module records them). */
+/**
+ * The variables the provider hands to `docker compose` (the injected module records them). Its
+ * env files stay until the file's `after` removes them (a real run removes them at `down`).
+ */
 async function providerEnv(): Promise<NodeJS.ProcessEnv> {
   let env: NodeJS.ProcessEnv = {};
   const compose: ComposeCommands = {
@@ -38,8 +43,21 @@ async function providerEnv(): Promise<NodeJS.ProcessEnv> {
     down: async () => ({ exitCode: 0, out: '', err: '', truncated: { out: false, err: false } }),
     port: async () => ({ data: { address: '127.0.0.1', port: 1 } }),
   };
-  await new DockerEnvironment(loadSuiteSettings({ TEST_ENV: 'docker' }), compose).start();
+  const provider = new DockerEnvironment(loadSuiteSettings({ TEST_ENV: 'docker' }), compose);
+  await provider.start();
+  providers.push(provider);
   return env;
+}
+const providers: DockerEnvironment[] = [];
+after(async () => {
+  for (const provider of providers) await provider.stop();
+});
+
+/** A service's environment in the container: its env file, then its `environment` (which wins, as in compose). */
+function containerEnv(service: ComposeService): Record<string, string> {
+  const fromFile = (service.env_file ?? []).flatMap((file) => readFileSync(file, 'utf8').split('\n').filter((line) => line.includes('=')));
+  const env = Object.fromEntries(fromFile.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+  return { ...env, ...(service.environment ?? {}) };
 }
 
 /** Compose's own interpolation rules for ${VAR}, ${VAR:-default} and ${VAR:?error}. */
@@ -96,17 +114,19 @@ describe('env/docker-compose.yml', () => {
     }
   });
 
-  it('passes the pool variables to both services, and every variable it requires is one the provider gives', async () => {
+  it('names no service setting: each service reads its settings from the env file the provider writes', async () => {
+    const settingNames = new Set<string>(SERVICE_SETTINGS.filter((row) => !('wiring' in row && row.wiring)).map((row) => row.variable));
     for (const name of ['backend', 'auth']) {
-      const environment = services[name]!.environment ?? {};
-      for (const variable of ['POOL_SIZE', 'MAX_OVERFLOW', 'POOL_TIMEOUT', 'POOL_MAX_QUEUE', 'LEAK_THRESHOLD', 'FAULT_INJECTION', 'ADMIN_TOKEN', 'DATABASE_URL']) {
-        assert.ok(variable in environment, `${name} gets ${variable}`);
-      }
+      const service = services[name]!;
+      assert.deepEqual(service.env_file, [`\${${name.toUpperCase()}_ENV_FILE:-/dev/null}`], `${name} reads its env file (none: the defaults)`);
+      const named = Object.keys(service.environment ?? {}).filter((variable) => settingNames.has(variable));
+      assert.deepEqual(named, [], `${name}: settings named in the compose file instead of env/service-settings.ts`);
+      for (const variable of ['ADMIN_TOKEN', 'DATABASE_URL', 'HOST', 'PORT']) assert.ok(variable in (service.environment ?? {}), `${name} gets ${variable}`);
     }
     const required = new Set([...raw.matchAll(VARIABLE)].filter((m) => m[2] === '?').map((m) => m[1]));
     assert.deepEqual([...required].sort(), ['ADMIN_TOKEN', 'AUTH_DB_PASSWORD', 'BACKEND_DB_PASSWORD', 'POSTGRES_PASSWORD']);
     const resolved = composeOf(interpolate(raw, await providerEnv())).services;
-    assert.equal(resolved.backend!.environment?.FAULT_INJECTION, 'on');
+    assert.match(readFileSync(resolved.backend!.env_file![0]!, 'utf8'), /^FAULT_INJECTION=on$/m);
   });
 
   it('gives each service the role and password that provisioning creates for it', async () => {
@@ -155,7 +175,7 @@ describe('the image commands, built and run here with the compose environment (n
     // Inside the compose network PostgreSQL is `postgres:5432`; here it is the embedded server.
     const local = (env: Record<string, string>) =>
       Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace('@postgres:5432/', `@127.0.0.1:${adminUrl.port}/`)]));
-    serviceEnv = Object.fromEntries(['provision', 'backend', 'auth'].map((name) => [name, local(resolved[name]!.environment ?? {})]));
+    serviceEnv = Object.fromEntries(['provision', 'backend', 'auth'].map((name) => [name, local(containerEnv(resolved[name]!))]));
   });
 
   after(async () => {

@@ -4,11 +4,12 @@
  * and the real module's failure when Docker is missing.
  */
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { IDockerComposeOptions, IDockerComposeResult } from 'docker-compose';
-import { loadSuiteSettings } from '../config';
+import { loadSuiteSettings } from '../suite-settings';
 import { COMPOSE_FILE, DockerEnvironment, SERVICE_PORT, type ComposeCommands } from './docker';
-import { REPO_ROOT } from './service-process';
+import { REPO_ROOT } from '../../testkit/service-process';
 
 interface Call {
   command: string;
@@ -38,7 +39,7 @@ const settings = (extra: Record<string, string> = {}) => loadSuiteSettings({ TES
 describe('TEST_ENV=docker provider', () => {
   it('brings the stack up with a build and a health wait, reads the published ports, and returns the deployment', async () => {
     const { compose, calls } = fakeCompose();
-    const environment = new DockerEnvironment(settings({ POOL_SIZE: '7' }), compose, 'poolsuite-test');
+    const environment = new DockerEnvironment(settings({ POOL_SIZE: '7', AUTH_POOL_SIZE: '3', AUTH_TOKEN_TTL: '60' }), compose, 'poolsuite-test');
     const deployment = await environment.start();
 
     assert.deepEqual(calls.map((c) => [c.command, ...c.args]), [['upAll'], ['port', 'backend', SERVICE_PORT], ['port', 'auth', SERVICE_PORT], ['port', 'postgres', 5432]]);
@@ -48,8 +49,11 @@ describe('TEST_ENV=docker provider', () => {
     assert.deepEqual(up.composeOptions, ['--project-name', 'poolsuite-test']);
     assert.deepEqual(up.commandOptions, ['--build', '--wait', '--wait-timeout', '300']);
     const env = up.env!;
-    assert.equal(env.POOL_SIZE, '7', 'pool variables reach the compose file');
-    assert.equal(env.FAULT_INJECTION, 'on', 'env/docker.env turns fault injection on for the suite');
+    // Each service's settings reach it through an env file written from env/service-settings.ts.
+    const envFile = (name: string) => readFileSync(env[name]!, 'utf8').trim().split('\n').sort();
+    assert.deepEqual(envFile('BACKEND_ENV_FILE'), ['FAULT_INJECTION=on', 'POOL_SIZE=7'], 'the backend gets POOL_SIZE, and fault injection from env/docker.env');
+    assert.deepEqual(envFile('AUTH_ENV_FILE'), ['POOL_SIZE=3', 'TOKEN_TTL=60'], 'the auth service gets AUTH_POOL_SIZE as POOL_SIZE, and nothing meant for the backend');
+    assert.equal(env.POOL_SIZE, undefined, 'no setting travels as a compose variable');
     assert.equal(env.SERVICE_CONNECTION_LIMIT, '60');
     for (const name of ['ADMIN_TOKEN', 'POSTGRES_PASSWORD', 'BACKEND_DB_PASSWORD', 'AUTH_DB_PASSWORD']) {
       assert.match(env[name] ?? '', /^[0-9a-f]{24,}$/, `${name} is made per run`);
@@ -66,6 +70,7 @@ describe('TEST_ENV=docker provider', () => {
     });
 
     await environment.stop();
+    assert.equal(existsSync(env.BACKEND_ENV_FILE!), false, 'the env files are removed with the stack');
     const down = calls.at(-1)!;
     assert.equal(down.command, 'down');
     assert.deepEqual(down.options!.composeOptions, ['--project-name', 'poolsuite-test'], 'down removes the same project');

@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { IDockerComposeOptions, IDockerComposeResult } from 'docker-compose';
-import type { SuiteSettings } from '../config';
+import { SERVICES } from '../../env/service-settings';
+import { REPO_ROOT } from '../../testkit/service-process';
+import type { SuiteSettings } from '../suite-settings';
 import type { Deployment, Environment } from './deployment';
-import { REPO_ROOT } from './service-process';
+import { passedThrough } from './service-environment';
 
 export const COMPOSE_FILE = path.join(REPO_ROOT, 'env', 'docker-compose.yml');
 /** Every service container listens here; Docker publishes it on a free 127.0.0.1 port. */
@@ -17,12 +21,24 @@ export interface ComposeCommands {
   port(service: string, containerPort: number, options?: IDockerComposeOptions): Promise<{ data: { address: string; port: number } }>;
 }
 
-/** Variables the compose file reads, passed through from the run's settings when set. */
-const PASSED_THROUGH = [
-  'POOL_SIZE', 'MAX_OVERFLOW', 'POOL_TIMEOUT', 'POOL_MAX_QUEUE', 'STATEMENT_TIMEOUT', 'LEAK_THRESHOLD',
-  'HEALTH_WARN_UTILIZATION', 'HEALTH_TIMEOUT_WINDOW', 'HEALTH_CHECK_INTERVAL', 'LOG_LEVEL',
-  'POSTGRES_MAX_CONNECTIONS', 'SERVICE_CONNECTION_LIMIT', 'DB_PREFIX',
-] as const;
+/** The stack's own variables the compose file reads, passed through from the run's settings when set. */
+const STACK_VARIABLES = ['POSTGRES_MAX_CONNECTIONS', 'SERVICE_CONNECTION_LIMIT', 'DB_PREFIX'] as const;
+
+/**
+ * Each service's settings go into an env file of its own (`env_file: ${BACKEND_ENV_FILE}` in the
+ * compose file), written from env/service-settings.ts: the compose file names no setting, so a new
+ * setting needs no edit there. Returns the compose variables that point at the files.
+ */
+export function writeServiceEnvFiles(dir: string, settings: SuiteSettings): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const service of SERVICES) {
+    const env = { ...passedThrough(service, settings.env), ...(service === 'backend' ? { FAULT_INJECTION: settings.faultInjection ? 'on' : 'off' } : {}) };
+    const file = path.join(dir, `${service}.env`);
+    writeFileSync(file, Object.entries(env).map(([name, value]) => `${name}=${value}\n`).join(''));
+    files[`${service.toUpperCase()}_ENV_FILE`] = file;
+  }
+  return files;
+}
 
 const secret = (bytes: number) => randomBytes(bytes).toString('hex'); // per run; never stored
 
@@ -34,6 +50,7 @@ const secret = (bytes: number) => randomBytes(bytes).toString('hex'); // per run
 export class DockerEnvironment implements Environment {
   readonly name = 'docker';
   private options: IDockerComposeOptions | undefined;
+  private envFilesDir: string | undefined;
 
   constructor(
     private readonly settings: SuiteSettings,
@@ -44,13 +61,15 @@ export class DockerEnvironment implements Environment {
   async start(): Promise<Deployment> {
     const { env } = this.settings;
     const secrets = { ADMIN_TOKEN: secret(24), POSTGRES_PASSWORD: secret(12), BACKEND_DB_PASSWORD: secret(12), AUTH_DB_PASSWORD: secret(12) };
-    const passed = Object.fromEntries(PASSED_THROUGH.flatMap((name) => (env[name] ? [[name, env[name]]] : [])));
+    const passed = Object.fromEntries(STACK_VARIABLES.flatMap((name) => (env[name] ? [[name, env[name]]] : [])));
+    this.envFilesDir = mkdtempSync(path.join(os.tmpdir(), 'pool-suite-docker-'));
+    const envFiles = writeServiceEnvFiles(this.envFilesDir, this.settings);
     this.options = {
       cwd: REPO_ROOT,
       config: COMPOSE_FILE,
       composeOptions: ['--project-name', this.project],
-      // PATH, DOCKER_HOST and friends from this process; the stack's settings and secrets on top.
-      env: { ...process.env, ...passed, FAULT_INJECTION: this.settings.faultInjection ? 'on' : 'off', ...secrets },
+      // PATH, DOCKER_HOST and friends from this process; the stack's settings, env files and secrets on top.
+      env: { ...process.env, ...passed, ...envFiles, ...secrets },
       log: false,
     };
     const waitSeconds = String(Number(env.DOCKER_WAIT_TIMEOUT) > 0 ? Number(env.DOCKER_WAIT_TIMEOUT) : 300);
@@ -81,8 +100,12 @@ export class DockerEnvironment implements Environment {
   async stop(): Promise<void> {
     const options = this.options;
     this.options = undefined;
-    if (!options) return;
-    await this.run('down', () => this.compose.down({ ...options, commandOptions: ['--volumes', '--remove-orphans', '--timeout', '10'] }));
+    try {
+      if (options) await this.run('down', () => this.compose.down({ ...options, commandOptions: ['--volumes', '--remove-orphans', '--timeout', '10'] }));
+    } finally {
+      if (this.envFilesDir) rmSync(this.envFilesDir, { recursive: true, force: true });
+      this.envFilesDir = undefined;
+    }
   }
 
   /** docker-compose rejects with its result (or a spawn error): turn either into one readable Error. */

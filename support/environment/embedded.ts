@@ -1,6 +1,6 @@
-import type { SuiteSettings } from '../config';
+import type { SuiteSettings } from '../suite-settings';
 import type { Deployment, Environment } from './deployment';
-import { EmbeddedDatabase } from './embedded-database';
+import { EmbeddedDatabase } from '../../testkit/embedded-database';
 import { LocalSystem } from './local-system';
 
 /** The default: embedded PostgreSQL and services spawned by the suite; needs nothing but npm install. */

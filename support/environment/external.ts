@@ -1,4 +1,4 @@
-import type { SuiteSettings } from '../config';
+import type { SuiteSettings } from '../suite-settings';
 import type { Deployment, Environment } from './deployment';
 import { LocalSystem } from './local-system';
 

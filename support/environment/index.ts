@@ -1,4 +1,4 @@
-import type { SuiteSettings } from '../config';
+import type { SuiteSettings } from '../suite-settings';
 import type { Environment } from './deployment';
 import { DockerEnvironment } from './docker';
 import { EmbeddedEnvironment } from './embedded';

@@ -1,36 +1,59 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { provisionDatabases, serviceDatabaseUrl, type ServiceDatabase } from '../../services/db/provision';
-import type { SuiteSettings } from '../config';
+import path from 'node:path';
+import type { ServiceName } from '../../env/service-settings';
+import { REPO_ROOT, ServiceProcess, type ServiceSpec } from '../../testkit/service-process';
+import type { SuiteSettings } from '../suite-settings';
 import type { Deployment } from './deployment';
-import { ServiceProcess, type ServiceSpec } from './service-process';
+import { passedThrough, withoutInherited } from './service-environment';
 
-/** Pool variables passed through to the services, so a run (or `npm run stack`) can shape them. */
-const POOL_VARIABLES = [
-  'POOL_SIZE', 'MAX_OVERFLOW', 'POOL_TIMEOUT', 'POOL_MAX_QUEUE', 'STATEMENT_TIMEOUT', 'LEAK_THRESHOLD',
-  'LEAK_RECLAIM', 'TRACE_CHECKOUTS', 'RECOVERY_AFTER', 'LONG_STATEMENT_LIMIT', 'BREAKER_FAILURES', 'BREAKER_HALF_OPEN_AFTER',
-  'HEALTH_WARN_UTILIZATION', 'HEALTH_TIMEOUT_WINDOW', 'HEALTH_CHECK_INTERVAL', 'LOG_LEVEL',
-] as const;
+/** In start order: auth first, since the backend verifies its tokens (AUTH_URL). */
+const SERVICES: ReadonlyArray<{ service: ServiceName; entry: string }> = [
+  { service: 'auth', entry: 'services/auth/main.ts' },
+  { service: 'backend', entry: 'services/backend/main.ts' },
+];
+
+/** One service's slice of PostgreSQL, as provisioning creates it. */
+interface ServiceDatabase {
+  service: ServiceName;
+  role: string;
+  database: string;
+  password: string;
+}
+
+/** The URL a service connects with: its own role on its own database, on the admin URL's server. */
+function serviceDatabaseUrl(adminUrl: string, db: ServiceDatabase): string {
+  const url = new URL(adminUrl);
+  url.username = db.role;
+  url.password = db.password;
+  url.pathname = `/${db.database}`;
+  return url.toString();
+}
 
 /**
- * In start order: auth first, since the backend verifies its tokens (AUTH_URL). `envPrefix` names
- * each service's own variables: AUTH_POOL_SIZE reaches the auth process as POOL_SIZE.
+ * Creates each service's role (with its CONNECTION LIMIT), database and migrations by running the
+ * system's own provisioning command (services/db/provision-main.ts, the compose stack's one-shot):
+ * the suite does not import the system it judges.
  */
-const SERVICES = [
-  { service: 'auth', entry: 'services/auth/main.ts', envPrefix: 'AUTH_' },
-  { service: 'backend', entry: 'services/backend/main.ts', envPrefix: '' },
-] as const;
-
-/**
- * One service's pool variables from the run's settings (LOG_LEVEL is shared by all). A variable
- * left unset is passed as undefined, which spawn drops: otherwise the shell's POOL_SIZE, inherited
- * with the rest of the environment, would reach the auth service too.
- */
-function poolEnvFor(settings: SuiteSettings, envPrefix: string): Record<string, string> {
-  const env: Record<string, string | undefined> = {};
-  for (const name of [...POOL_VARIABLES, 'TOKEN_TTL']) {
-    env[name] = settings.env[name === 'LOG_LEVEL' ? name : `${envPrefix}${name}`] || undefined;
-  }
-  return env as Record<string, string>;
+async function provision(adminUrl: string, databases: readonly ServiceDatabase[], settings: SuiteSettings): Promise<void> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ADMIN_DATABASE_URL: adminUrl,
+    SERVICES: databases.map((db) => db.service).join(','),
+    DB_PREFIX: settings.dbPrefix,
+    SERVICE_CONNECTION_LIMIT: String(settings.serviceConnectionLimit),
+    TS_NODE_PROJECT: path.join(REPO_ROOT, 'tsconfig.json'),
+    ...Object.fromEntries(databases.map((db) => [`${db.service.toUpperCase()}_DB_PASSWORD`, db.password])),
+  };
+  const child = spawn(process.execPath, ['--require', 'ts-node/register/transpile-only', 'services/db/provision-main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+  if (code !== 0) throw new Error(`provisioning the services' databases failed (exit ${code}): ${output.trim()}`);
 }
 
 /**
@@ -55,28 +78,27 @@ export class LocalSystem {
       role: `${settings.dbPrefix}${service}`,
       database: `${settings.dbPrefix}${service}`,
       password: randomBytes(12).toString('hex'), // per run; never stored
-      connectionLimit: settings.serviceConnectionLimit,
     }));
-    await provisionDatabases(adminUrl, databases);
+    await provision(adminUrl, databases, settings);
 
     const adminToken = randomBytes(24).toString('hex');
     const processes: ServiceProcess[] = [];
     const specs: ServiceSpec[] = [];
     const urlOf = (name: string) => processes.find((p) => p.name === name)?.url;
     try {
-      for (const [index, { service, entry, envPrefix }] of SERVICES.entries()) {
+      for (const [index, { service, entry }] of SERVICES.entries()) {
         const authUrl = urlOf('auth');
         const spec: ServiceSpec = {
           name: service,
           entry,
-          env: {
-            ...poolEnvFor(settings, envPrefix),
+          env: withoutInherited(service, {
+            ...passedThrough(service, settings.env),
             ...(service === 'backend' && authUrl ? { AUTH_URL: authUrl } : {}),
             DATABASE_URL: serviceDatabaseUrl(adminUrl, databases[index]!),
             ADMIN_TOKEN: adminToken,
             PORT: '0',
-            FAULT_INJECTION: settings.faultInjection ? 'on' : 'off',
-          },
+            ...(service === 'backend' ? { FAULT_INJECTION: settings.faultInjection ? 'on' : 'off' } : {}),
+          }),
         };
         specs.push(spec);
         processes.push(await ServiceProcess.start(spec));

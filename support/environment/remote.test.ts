@@ -10,11 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { unmetNeeds } from '../capabilities';
-import { loadSuiteSettings } from '../config';
+import { unmetNeeds } from './capabilities';
+import { loadSuiteSettings } from '../suite-settings';
 import type { Deployment } from './deployment';
 import { RemoteEnvironment, remoteTargetFromEnv } from './remote';
-import { REPO_ROOT } from './service-process';
+import { REPO_ROOT } from '../../testkit/service-process';
 
 describe('TEST_ENV=remote settings', () => {
   it('names every missing variable in one error', () => {
@@ -58,7 +58,7 @@ describe('scenarios a target cannot run', () => {
 
 /** `npm run stack` in its own process, read the way a script would: its KEY=value lines up to READY. */
 async function startStack(): Promise<{ child: ChildProcess; lines: Record<string, string> }> {
-  const child = spawn(process.execPath, ['--require', 'ts-node/register/transpile-only', 'support/stack.ts'], {
+  const child = spawn(process.execPath, ['--require', 'ts-node/register/transpile-only', 'tools/stack.ts'], {
     cwd: REPO_ROOT,
     env: { ...process.env, FAULT_INJECTION: 'off' },
     stdio: ['ignore', 'pipe', 'pipe'],

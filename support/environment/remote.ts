@@ -1,4 +1,4 @@
-import type { SuiteSettings } from '../config';
+import type { SuiteSettings } from '../suite-settings';
 import { ServiceClient } from '../clients/service-client';
 import type { Deployment, Environment } from './deployment';
 

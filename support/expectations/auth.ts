@@ -1,7 +1,5 @@
 import { expect } from 'chai';
 import { describeOutcome, type Outcome } from '../clients/outcome';
-import type { ServiceClient } from '../clients/service-client';
-import { eventually } from '../eventually';
 import { expectBackpressure } from './backpressure';
 
 /** Every login got a token, or backpressure (429/503 with Retry-After) — nothing else. */
@@ -21,12 +19,8 @@ export function expectLoginsAnswered(outcomes: Outcome[]): { succeeded: number; 
 }
 
 /** Each login asked the auth pool for a connection exactly once (admitted, refused or timed out). */
-export async function expectEachLoginReachedPool(client: ServiceClient, before: number, logins: number): Promise<void> {
-  await eventually(async () => {
-    const { counters } = await client.poolSnapshot();
-    const after = (counters.acquired ?? 0) + (counters.rejected ?? 0) + (counters.timeouts ?? 0);
-    expect(after - before, `${client.service} pool admissions (acquired + rejected + timed out) during the storm`).to.equal(logins);
-  });
+export function expectEachLoginReachedPool(admissionsBefore: number, admissionsAfter: number, logins: number): void {
+  expect(admissionsAfter - admissionsBefore, 'auth pool admissions (acquired + rejected + timed out) during the storm').to.equal(logins);
 }
 
 /** Refused over HTTP with 401 and a problem naming why. */

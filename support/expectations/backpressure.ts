@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Problem } from '../clients/contract';
 import { describeOutcome, type Outcome } from '../clients/outcome';
+import type { HealthAnswer } from '../clients/service-client';
 import type { Operations } from '../load/operations';
 
 /**
@@ -31,4 +32,16 @@ export function expectNoServerErrors(operations: Operations): void {
     .filter(({ outcome }) => outcome.status >= 500 && outcome.status !== 503)
     .map(({ label, outcome }) => `${label}: ${outcome.status}`);
   expect(serverErrors, 'requests answered with a server error').to.deep.equal([]);
+}
+
+/** Answered between `fromMs` and `toMs` after it was sent. */
+export function expectRefusedWithin(outcome: Outcome, fromMs: number, toMs: number): void {
+  if (fromMs > 0) expect(outcome.ms, 'time until refused (ms)').to.be.within(fromMs, toMs);
+  else expect(outcome.ms, 'time until refused (ms)').to.be.below(toMs);
+}
+
+/** The service is up: its health check answers in the health format, 200 or 503. */
+export function expectServiceAnswersHealth(service: string, health: HealthAnswer): void {
+  expect(health.status, `${service} /health answered`).to.be.oneOf([200, 503]);
+  expect(health.headers['content-type'], `${service} /health content type`).to.match(/^application\/health\+json/);
 }

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import type { ServiceClient } from '../clients/service-client';
-import type { LoadRun } from '../load/evidence';
-import { LIVENESS_LIMIT } from '../load/liveness';
-import type { PoolTimeline } from '../report/pool-timeline';
+import type { Duration } from '../duration';
+import type { HealthAnswer } from '../clients/service-client';
+import { LIVENESS_LIMIT } from '../monitoring/liveness';
+import type { PoolTimeline } from '../monitoring/pool-timeline';
+import type { LoadRun } from '../tasks/generate-load';
 
 /** The figures the issue asks for, per spike. */
 export interface SpikeFigures {
@@ -74,11 +75,11 @@ export function expectSpikeRates(figures: readonly SpikeFigures[], errorPercent:
   }
 }
 
-export function expectRecoveredWithin(figures: readonly SpikeFigures[], limitSeconds: number): void {
+export function expectRecoveredWithin(figures: readonly SpikeFigures[], limit: Duration): void {
   expect(figures.length, 'spikes in the load').to.be.at.least(1);
   for (const spike of figures) {
     expect(spike.recoverySeconds, `${spike.spike}: back to normal within the ${spike.observedSeconds} s of sustained load after it`).to.not.equal(null);
-    expect(spike.recoverySeconds!, `${spike.spike}: seconds until back to normal`).to.be.at.most(limitSeconds);
+    expect(spike.recoverySeconds!, `${spike.spike}: seconds until back to normal`).to.be.at.most(limit.seconds);
   }
 }
 
@@ -95,12 +96,11 @@ export function expectUtilizationAtMost(load: LoadRun, timeline: PoolTimeline, p
  * Never crashed: the liveness probe was answered (>= 99.9%) throughout the load, the service answers
  * now, and its counters only grew (a restarted process would start them from zero).
  */
-export async function expectStayedUp(load: LoadRun, timeline: PoolTimeline, client: ServiceClient): Promise<void> {
+export function expectStayedUp(load: LoadRun, timeline: PoolTimeline, healthNow: HealthAnswer): void {
   const figure = timeline.liveness.figure({ from: load.startedAt, to: load.finishedAt }, load.service);
   expect(figure.samples, `${load.service} liveness probes during the load`).to.be.at.least(1);
   expect(figure.ratio, `${load.service} liveness during the load: ${figure.answered} of ${figure.samples} answered; ${JSON.stringify(figure.unanswered)}`).to.be.at.least(LIVENESS_LIMIT);
-  const health = await client.health();
-  expect(health.status, `${load.service} /health now`).to.be.oneOf([200, 503]);
+  expect(healthNow.status, `${load.service} /health now`).to.be.oneOf([200, 503]);
   const acquired = (load.countersAfter.acquired ?? 0) - (load.countersBefore.acquired ?? 0);
   expect(acquired, `${load.service} connections acquired during the load vs requests answered 2xx (same process throughout)`).to.be.at.least(load.totals['2xx']);
 }

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import type { DatabaseAudit } from '../clients/database-audit';
 import type { PoolSnapshot } from '../clients/contract';
+import type { RoleUse } from '../clients/database-audit';
 import { describeOutcome } from '../clients/outcome';
-import type { AuthRound } from './isolation-scenario';
+import type { SignIn } from '../tasks/sign-in';
 
 /** Nearest-rank percentile of a few samples. */
 export function percentile(samples: number[], p: number): number {
@@ -22,7 +22,7 @@ export interface LatencyComparison {
  * than its baseline — or `slackMs` slower, whichever allows more (a 3 ms baseline would make 3×
  * meaningless on a busy 2-core machine).
  */
-export function expectNormalSpeed(baseline: AuthRound[], exhausted: AuthRound[], factor: number, slackMs: number): LatencyComparison[] {
+export function expectNormalSpeed(baseline: SignIn[], exhausted: SignIn[], factor: number, slackMs: number): LatencyComparison[] {
   for (const round of exhausted) {
     expect(round.login.status, `login while the backend is exhausted: ${describeOutcome(round.login)} ${JSON.stringify(round.login.body)}`).to.equal(200);
     expect(round.tokenCheck.status, `token check while the backend is exhausted: ${describeOutcome(round.tokenCheck)} ${JSON.stringify(round.tokenCheck.body)}`).to.equal(200);
@@ -57,10 +57,9 @@ export interface RoleUsage {
 }
 
 /** Each service connects as its own role (none shared), with a CONNECTION LIMIT it stays within. */
-export async function expectOwnRolesWithinLimits(audit: DatabaseAudit, services: string[]): Promise<RoleUsage[]> {
+export function expectOwnRolesWithinLimits(rolesByService: Record<string, RoleUse[]>): RoleUsage[] {
   const usage: RoleUsage[] = [];
-  for (const service of services) {
-    const roles = await audit.rolesOf(service);
+  for (const [service, roles] of Object.entries(rolesByService)) {
     expect(roles.map((r) => r.role), `database roles of ${service}'s connections`).to.have.lengthOf(1);
     const [role] = roles;
     expect(role!.connectionLimit, `${service} role ${role!.role} has a CONNECTION LIMIT`).to.be.at.least(1);

@@ -1,11 +1,8 @@
 import { expect } from 'chai';
-import type { DatabaseAudit } from '../clients/database-audit';
-import type { ServiceClient } from '../clients/service-client';
-import { WAIT, eventually } from '../eventually';
-import type { RoundFigures } from '../load/evidence';
-import { leakReport, type LeakEvent, type LeakedConnection } from '../load/leaks';
+import type { LeakEvent, LeakReport, LeakedConnection, PoolSnapshot } from '../clients/contract';
 import type { Operations } from '../load/operations';
-import type { PoolTimeline } from '../report/pool-timeline';
+import type { PoolTimeline } from '../monitoring/pool-timeline';
+import type { RoundFigures } from '../tasks/operation-rounds';
 
 /** The operations' answers: the succeeding ones 2xx, the failing ones a database-error problem (500), nothing shed. */
 export function expectOperationOutcomes(operations: Operations, succeeded: number, failed: number): void {
@@ -16,18 +13,17 @@ export function expectOperationOutcomes(operations: Operations, succeeded: numbe
   for (const answer of failing) expect(answer, 'a failing operation answers its database error').to.deep.equal({ status: 500, type: '/problems/database-operation-failed' });
 }
 
-/**
- * Sampled throughout: while a round ran, the active count rose to `peak` and never above it; and
- * after it, the sampler saw it back at the round's baseline.
- */
-export async function expectActiveReturnedToBaseline(timeline: PoolTimeline, service: string, round: RoundFigures, peak: number): Promise<void> {
+/** Sampled while a round ran: the active count rose to `peak` and never above it. */
+export function expectActivePeaked(timeline: PoolTimeline, service: string, round: RoundFigures, peak: number): void {
   const during = timeline.samplesOf(service, { fromEpoch: round.startedAt, toEpoch: round.answeredAt });
   expect(during.length, `pool samples taken while the operations ran (${round.answeredAt - round.startedAt} ms)`).to.be.at.least(5);
   expect(Math.max(...during.map((s) => s.active)), `${service} peak active connections while the operations ran`).to.equal(peak);
-  await eventually(() => {
-    const after = timeline.samplesOf(service, { fromEpoch: round.answeredAt });
-    expect(after.at(-1)?.active, `${service} active connections sampled after the operations (baseline ${round.baseline.active})`).to.equal(round.baseline.active);
-  }, { within: WAIT.settle });
+}
+
+/** After the round, the sampler saw the active count back at the round's baseline. */
+export function expectActiveBackAtBaseline(timeline: PoolTimeline, service: string, round: RoundFigures): void {
+  const after = timeline.samplesOf(service, { fromEpoch: round.answeredAt });
+  expect(after.at(-1)?.active, `${service} active connections sampled after the operations (baseline ${round.baseline.active})`).to.equal(round.baseline.active);
 }
 
 export function expectLifecycleCounted(round: RoundFigures, acquired: number, released: number): void {
@@ -48,37 +44,28 @@ export function expectNoDrift(rounds: readonly RoundFigures[]): void {
   expect(new Set(rounds.map((r) => r.total)).size, `open connections drifted between rounds\n${rows}`).to.equal(1);
 }
 
-async function eventFor(client: ServiceClient, leak: LeakedConnection, action: LeakEvent['action']): Promise<LeakEvent> {
-  return eventually(async () => {
-    const { events } = await leakReport(client);
-    const event = events.find((e) => e.checkoutId === leak.checkoutId && e.action === action);
-    expect(event, `a "${action}" event for checkout ${leak.checkoutId} among ${JSON.stringify(events.map(({ stack: _s, ...e }) => e))}`).to.not.equal(undefined);
-    return event!;
-  }, { within: WAIT.settle });
+/** The leak detector recorded `action` for the leaked checkout; returns that event. */
+export function expectLeakEvent(report: LeakReport, leak: LeakedConnection, action: LeakEvent['action']): LeakEvent {
+  const event = report.events.find((e) => e.checkoutId === leak.checkoutId && e.action === action);
+  expect(event, `a "${action}" event for checkout ${leak.checkoutId} among ${JSON.stringify(report.events.map(({ stack: _s, ...e }) => e))}`).to.not.equal(undefined);
+  return event!;
 }
 
 /** Reported with its age (at least the threshold) and where it was taken (the service's leaking handler). */
-export async function expectLeakReported(client: ServiceClient, leak: LeakedConnection, thresholdMs: number, takenIn: RegExp): Promise<void> {
-  const event = await eventFor(client, leak, 'reported');
+export function expectLeakReported(event: LeakEvent, leak: LeakedConnection, thresholdMs: number, takenIn: RegExp, snapshot: PoolSnapshot): void {
   expect(event.ageMs, 'age of the leaked connection when reported (ms)').to.be.at.least(thresholdMs);
   expect(event.serverProcessId, 'server backend of the leaked connection').to.equal(leak.serverProcessId);
   expect(event.stack, 'where the leaked connection was taken').to.match(takenIn);
-  const { counters } = await client.poolSnapshot();
-  expect(counters.leaksDetected, 'leaks detected').to.be.at.least(1);
+  expect(snapshot.counters.leaksDetected, 'leaks detected').to.be.at.least(1);
 }
 
-/** Taken back by the service, by the way it names (reclaimed past the threshold, or collected after GC). */
-export async function expectLeakTakenBack(client: ServiceClient, leak: LeakedConnection, action: 'reclaimed' | 'collected'): Promise<void> {
-  await eventFor(client, leak, action);
-  const report = await leakReport(client);
+/** Taken back by the service: no longer held, and counted as reclaimed. */
+export function expectLeakTakenBack(report: LeakReport, leak: LeakedConnection, snapshot: PoolSnapshot): void {
   expect(report.held.map((h) => h.checkoutId), 'connections still held').to.not.include(leak.checkoutId);
-  const { counters } = await client.poolSnapshot();
-  expect(counters.leaksReclaimed, 'leaks reclaimed').to.be.at.least(1);
+  expect(snapshot.counters.leaksReclaimed, 'leaks reclaimed').to.be.at.least(1);
 }
 
 /** No zombie: PostgreSQL no longer has the leaked connection's server backend. */
-export async function expectServerConnectionGone(audit: DatabaseAudit, leak: LeakedConnection): Promise<void> {
-  await eventually(async () => {
-    expect(await audit.backendExists(leak.serverProcessId), `server backend ${leak.serverProcessId} still in pg_stat_activity`).to.equal(false);
-  }, { within: WAIT.settle });
+export function expectServerConnectionGone(leak: LeakedConnection, stillThere: boolean): void {
+  expect(stillThere, `server backend ${leak.serverProcessId} still in pg_stat_activity`).to.equal(false);
 }

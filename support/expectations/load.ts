@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import type { LoadRun } from '../load/evidence';
+import type { Duration } from '../duration';
+import type { LoadRun } from '../tasks/generate-load';
 
 /** Closed-loop accuracy: the concurrency each phase achieved is within this share of its target. */
 const CONCURRENCY_TOLERANCE = 0.1;
@@ -26,7 +27,7 @@ export function expectErrorRateBelow(load: LoadRun, percent: number): void {
   expect(totals.errorRate * 100, `error rate % (${totals.other} of ${totals.sent}; ${JSON.stringify(load.others)}); shed separately: ${totals['429']} × 429, ${totals['503']} × 503`).to.be.below(percent);
 }
 
-export function expectLatencyBelow(load: LoadRun, limitMs: number): void {
+export function expectLatencyBelow(load: LoadRun, limit: Duration): void {
   const { latencyMs } = load.totals;
-  expect(latencyMs.max, `slowest response (ms); p50 ${latencyMs.p50}, p95 ${latencyMs.p95}, p99 ${latencyMs.p99}`).to.be.below(limitMs);
+  expect(latencyMs.max, `slowest response (ms); p50 ${latencyMs.p50}, p95 ${latencyMs.p95}, p99 ${latencyMs.p99}`).to.be.below(limit.ms);
 }

@@ -1,15 +1,12 @@
 import { expect } from 'chai';
-import type { ServiceClient } from '../clients/service-client';
-import { eventually } from '../eventually';
+import type { PoolSnapshot } from '../clients/contract';
+
+/** The utilization gauge as /metrics exposes it. */
+const UTILIZATION = /^dbpool_utilization_ratio\{[^}]*\} (\S+)$/m;
 
 /** The pool's own metrics show the saturation: utilization and overflow in use, as JSON and to Prometheus. */
-export async function expectSaturation(client: ServiceClient, percent: number, overflowInUse: number): Promise<void> {
-  await eventually(async () => {
-    const snapshot = await client.poolSnapshot();
-    expect(Math.round(snapshot.utilization * 100), `${client.service} utilization %`).to.equal(percent);
-    expect(snapshot.connections.overflowInUse, `${client.service} overflow connections in use`).to.equal(overflowInUse);
-    const metrics = await client.request('GET', '/metrics');
-    const ratio = /^dbpool_utilization_ratio\{[^}]*\} (\S+)$/m.exec(String(metrics.body))?.[1];
-    expect(Number(ratio), 'dbpool_utilization_ratio in /metrics').to.equal(percent / 100);
-  });
+export function expectSaturation(snapshot: PoolSnapshot, metricsText: string, percent: number, overflowInUse: number): void {
+  expect(Math.round(snapshot.utilization * 100), `${snapshot.service} utilization %`).to.equal(percent);
+  expect(snapshot.connections.overflowInUse, `${snapshot.service} overflow connections in use`).to.equal(overflowInUse);
+  expect(Number(UTILIZATION.exec(metricsText)?.[1]), 'dbpool_utilization_ratio in /metrics').to.equal(percent / 100);
 }

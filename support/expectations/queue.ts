@@ -1,18 +1,15 @@
 import { expect } from 'chai';
+import type { PoolSnapshot } from '../clients/contract';
 import { describeOutcome, type Outcome } from '../clients/outcome';
-import type { ServiceClient } from '../clients/service-client';
-import { eventually } from '../eventually';
-import type { Operations } from '../load/operations';
-import type { PoolTimeline } from '../report/pool-timeline';
+import type { Duration } from '../duration';
+import type { Operations, TrackedOperation } from '../load/operations';
+import type { PoolTimeline } from '../monitoring/pool-timeline';
 import { expectBackpressure } from './backpressure';
 
-/** The pool shows `active` connections in use and `waiting` requests in its queue, within `within` ms (before the state moves on). */
-export async function expectQueue(client: ServiceClient, active: number, waiting: number, within: number): Promise<void> {
-  await eventually(async () => {
-    const { connections } = await client.poolSnapshot();
-    // Both in one comparison: the state is transient, and the last failure must show all of it.
-    expect({ active: connections.active, waiting: connections.waiting }, `${client.service} connections in use and requests waiting`).to.deep.equal({ active, waiting });
-  }, { within });
+/** The pool shows `active` connections in use and `waiting` requests in its queue. */
+export function expectQueue({ service, connections }: PoolSnapshot, active: number, waiting: number): void {
+  // Both in one comparison: the state is transient, and the last failure must show all of it.
+  expect({ active: connections.active, waiting: connections.waiting }, `${service} connections in use and requests waiting`).to.deep.equal({ active, waiting });
 }
 
 /**
@@ -20,12 +17,14 @@ export async function expectQueue(client: ServiceClient, active: number, waiting
  * granularity) and not much after it (`lateMs`, for a busy 2-core machine). Measured on the
  * client from sending, which bounds the wait in the queue from above. Returns the measured range.
  */
-export function expectTimedOutAtPoolTimeout(outcomes: Outcome[], timeoutSeconds: number, tolerance: { earlyMs: number; lateMs: number }): { minMs: number; maxMs: number } {
-  const timeoutMs = timeoutSeconds * 1000;
+export function expectTimedOutAtPoolTimeout(outcomes: Outcome[], poolTimeout: Duration, tolerance: { earlyMs: number; lateMs: number }): { minMs: number; maxMs: number } {
+  const timeoutMs = poolTimeout.ms;
   for (const outcome of outcomes) {
     const problem = expectBackpressure(outcome, 503);
     expect(problem.type, 'problem type of a timed-out wait').to.equal('/problems/pool-timeout');
-    expect(problem.detail, 'the detail names the pool timeout').to.include(`timeout ${timeoutSeconds.toFixed(2)}`);
+    // The number the detail names, read as seconds (SQLAlchemy's wording: "…, timeout 5.00").
+    const named = Number(/\btimeout (\d+(?:\.\d+)?)/.exec(problem.detail)?.[1]);
+    expect(named, `the pool timeout the detail names, in seconds ("${problem.detail}")`).to.equal(poolTimeout.seconds);
     expect(outcome.ms, `time until refused (ms), pool timeout ${timeoutMs} ms`).to.be.within(timeoutMs - tolerance.earlyMs, timeoutMs + tolerance.lateMs);
   }
   const times = outcomes.map((o) => o.ms);
@@ -67,7 +66,7 @@ interface Grant {
  * The service granted connections in arrival order, by its own record: each answer carries the
  * pool's arrival number and grant number. `outcomes` are in the order they were sent.
  */
-export function expectGrantsInArrivalOrder(outcomes: Outcome[], poolTimeoutSeconds: number): Grant[] {
+export function expectGrantsInArrivalOrder(outcomes: Outcome[], poolTimeout: Duration): Grant[] {
   const grants = outcomes.map((outcome) => {
     expect(outcome.status, describeOutcome(outcome)).to.equal(200);
     const checkout = (outcome.body as { checkout?: Grant }).checkout;
@@ -83,7 +82,7 @@ export function expectGrantsInArrivalOrder(outcomes: Outcome[], poolTimeoutSecon
   );
   for (const g of grants) {
     // They really queued (served by a hand-over, not at once), and within the pool timeout.
-    expect(g.waitedMs, `wait of arrival ${g.arrival} (ms)`).to.be.within(500, poolTimeoutSeconds * 1000);
+    expect(g.waitedMs, `wait of arrival ${g.arrival} (ms)`).to.be.within(500, poolTimeout.ms);
   }
   return grants;
 }
@@ -121,4 +120,32 @@ export function expectRefusalSplit(answers: Outcome[], queueFull: number, timedO
     expectBackpressure(outcome, outcome.status as 429 | 503);
     if (outcome.status === 429) expect(outcome.ms, 'time until refused for a full queue (ms)').to.be.below(1000);
   }
+}
+
+/** While unanswered, the request was counted as waiting by the pool: it really queued. */
+export function expectWaitingWhileUnanswered(request: TrackedOperation, { service, connections }: PoolSnapshot): void {
+  expect(request.outcome, 'the request was answered before the pool showed it waiting').to.equal(undefined);
+  expect(connections.waiting, `${service} requests waiting`).to.be.at.least(1);
+}
+
+/** It then succeeded, and not before the first holder gave a connection back. */
+export function expectServedAfterFirstRelease(outcome: Outcome, holders: readonly Outcome[]): void {
+  expect(outcome.status, describeOutcome(outcome)).to.equal(200);
+  const firstRelease = Math.min(...holders.map((h) => h.finishedAt));
+  // 250 ms: both answers cross the same loopback; their arrival order may swap by a few ms.
+  expect(outcome.finishedAt, 'served before any connection was given back').to.be.at.least(firstRelease - 250);
+}
+
+/** As many requests were refused with 503 as waited. */
+export function expectCountedRefusals(refused: Outcome[], count: number): Outcome[] {
+  expect(refused.length, 'requests refused with 503').to.equal(count);
+  return refused;
+}
+
+export function expectHoldersSucceeded(holders: readonly Outcome[], count: number): void {
+  expect(holders.filter((o) => o.status === 200).length, 'holding operations that succeeded').to.equal(count);
+}
+
+export function expectSucceededAgain(outcomes: readonly Outcome[], count: number): void {
+  expect(outcomes.map((o) => o.status), 'statuses after the blocking operations ended').to.deep.equal(Array(count).fill(200));
 }

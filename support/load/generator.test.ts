@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Progress, type ProgressStream } from '../progress';
+import { Progress, type ProgressStream } from './progress';
 import { runClosedLoop } from './generator';
 import { sustainedWithSpikes } from './profiles';
 

@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
-import { Progress, formatRemaining } from '../progress';
+import { REQUEST } from '../timeouts';
+import { Progress, formatRemaining } from './progress';
 import { LoadAccounting, type LoadFigures } from './accounting';
 import { durationOf, maxCallers, segmentAt, type LoadProfile } from './profiles';
 
@@ -53,7 +54,7 @@ function checkBounds(target: LoadTarget, profile: LoadProfile): URL {
 
 export async function runClosedLoop(target: LoadTarget, profile: LoadProfile, options: LoadOptions = {}): Promise<LoadResult> {
   const url = checkBounds(target, profile);
-  const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST.load;
   const progress = options.progress ?? new Progress();
   const accounting = new LoadAccounting(profile);
   const pool = new Pool(url.origin, { connections: maxCallers(profile), pipelining: 1, headersTimeout: requestTimeoutMs, bodyTimeout: requestTimeoutMs });

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringifyEnvInfo } from 'allure-js-commons/sdk/reporter';
 import { DatabaseAudit } from '../clients/database-audit';
+import { describeShape } from '../pool-shape';
 import type { RunningSystem } from '../system-under-test';
 
 /** Where allure-cucumberjs writes its results (cucumber.js `resultsDir`). */
@@ -12,7 +13,7 @@ export const ALLURE_RESULTS_DIR = 'allure-results';
  * PostgreSQL version and the services' pool limits are known only then (formatOptions are static).
  */
 export async function describeRun(system: RunningSystem, profile: string): Promise<Record<string, string>> {
-  const { deployment, startupLimits } = system;
+  const { deployment, startupShapes } = system;
   const info: Record<string, string> = {
     'Node.js': process.version,
     TEST_ENV: deployment.environment,
@@ -20,10 +21,7 @@ export async function describeRun(system: RunningSystem, profile: string): Promi
     PostgreSQL: await postgresVersion(deployment.auditDatabaseUrl),
     'Fault injection': deployment.faultInjection ? 'on' : 'off',
   };
-  for (const [service, limits] of Object.entries(startupLimits)) {
-    info[`Pool (${service})`] =
-      `pool_size=${limits.poolSize} max_overflow=${limits.maxOverflow} pool_timeout=${limits.poolTimeoutSeconds}s max_queue=${limits.maxQueue}`;
-  }
+  for (const [service, shape] of Object.entries(startupShapes)) info[`Pool (${service})`] = describeShape(shape);
   if (deployment.environment === 'remote') info.Target = deployment.backendUrl;
   return info;
 }

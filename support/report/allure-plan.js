@@ -4,7 +4,8 @@
 // allure-cucumberjs turns tags into labels only by regex, so the readable names are set here.
 
 /** Where the plan lives; CI can point it at the plan's web address. */
-const PLAN_URL = process.env.TEST_PLAN_URL || '../shared/test-plan.md';
+// Relative to allure-report/index.html: the plan inside this repository (docs/test-plan.md).
+const PLAN_URL = process.env.TEST_PLAN_URL || '../docs/test-plan.md';
 
 const PHASES = {
   phase1: 'Phase 1: core pool exhaustion detection',

@@ -1,4 +1,5 @@
-import { LIVENESS_LIMIT } from '../load/liveness';
+import { LIVENESS_LIMIT } from '../monitoring/liveness';
+import { loadsOf } from '../tasks/generate-load';
 import type { PoolWorld } from '../world';
 import { loadSpec, renderSvg, timelineSpec } from './charts';
 
@@ -15,8 +16,9 @@ export async function attachScenarioReport(world: PoolWorld): Promise<string[]> 
   await world.attach(JSON.stringify(json, null, 1), { mediaType: 'application/json', fileName: 'pool-timeline.json' });
   try {
     await world.attach(await renderSvg(timelineSpec(json, 'Pool timeline')), { mediaType: 'image/svg+xml', fileName: 'pool-timeline.svg' });
-    for (const [index, load] of world.evidence.loads.entries()) {
-      const name = world.evidence.loads.length > 1 ? `load-${index + 1}` : 'load';
+    const loads = loadsOf(world);
+    for (const [index, load] of loads.entries()) {
+      const name = loads.length > 1 ? `load-${index + 1}` : 'load';
       await world.attach(JSON.stringify(load, null, 1), { mediaType: 'application/json', fileName: `${name}.json` });
       await world.attach(await renderSvg(loadSpec(load, 'Load', timeline.startedAt)), { mediaType: 'image/svg+xml', fileName: `${name}.svg` });
     }
@@ -24,7 +26,7 @@ export async function attachScenarioReport(world: PoolWorld): Promise<string[]> 
     failures.push(`rendering the report charts: ${(error as Error).message}`);
   }
   // The 99.9% promise is measured over the whole scenario, for every load scenario.
-  if (world.evidence.loads.length > 0) {
+  if (loadsOf(world).length > 0) {
     const figure = timeline.liveness.figure();
     const measured = `${(figure.ratio * 100).toFixed(3)}% of ${figure.samples} probes answered`;
     await world.attach(JSON.stringify({ measured, limitText: `at least ${LIVENESS_LIMIT * 100}%`, ...figure }, null, 1), { mediaType: 'application/json', fileName: 'liveness.json' });

@@ -1,5 +1,5 @@
 import type { LoadResult } from '../load/generator';
-import type { TimelineJson, TimelinePhase } from './pool-timeline';
+import type { TimelineJson, TimelinePhase } from '../monitoring/pool-timeline';
 
 /**
  * Charts for the report: vega-lite specs compiled and rendered to SVG by vega, headless (no

@@ -1,0 +1,97 @@
+import { request } from 'undici';
+import { REQUEST } from '../timeouts';
+
+/** One probe of one service's GET /health. */
+export interface LivenessSample {
+  /** Epoch ms when the probe was sent. */
+  at: number;
+  service: string;
+  alive: boolean;
+  /** HTTP status; 0 when no answer came in time. */
+  status: number;
+  /** The plan's status word, when the answer was well-formed. */
+  poolStatus: string | undefined;
+  ms: number;
+  error?: string;
+}
+
+export interface LivenessFigure {
+  samples: number;
+  answered: number;
+  /** answered / samples, 1 when nothing was sampled. */
+  ratio: number;
+  limit: number;
+  unanswered: Array<{ at: string; service: string; why: string }>;
+}
+
+/** The plan's 99.9% uptime promise, as the share of liveness probes that must be answered. */
+export const LIVENESS_LIMIT = 0.999;
+
+/**
+ * The liveness probe (DESIGN §5): GET /health of each service, sampled throughout a scenario. Any
+ * well-formed health answer counts as alive — 503 "fail" included, since a service that says it is
+ * saturated is up; no answer, a refused connection or a malformed body is not.
+ */
+export class LivenessProbe {
+  readonly samples: LivenessSample[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  /** The probe under way per service. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly services: ReadonlyArray<{ service: string; baseUrl: string }>,
+    private readonly everyMs = 250,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      for (const target of this.services) {
+        // Guard: one probe per service at a time; a slow one must not pile up more.
+        if (this.inFlight.has(target.service)) continue;
+        this.inFlight.set(target.service, this.probe(target).finally(() => this.inFlight.delete(target.service)));
+      }
+    }, this.everyMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    // Let probes under way finish (each is bounded by its timeout), so the last one is counted.
+    await Promise.all(this.inFlight.values());
+  }
+
+  /** The share answered among samples taken in [from, to] (epoch ms), or all of them. */
+  figure(window: { from?: number; to?: number } = {}, service?: string): LivenessFigure {
+    const within = this.samples.filter((s) => s.at >= (window.from ?? 0) && s.at <= (window.to ?? Infinity) && (!service || s.service === service));
+    const answered = within.filter((s) => s.alive).length;
+    return {
+      samples: within.length,
+      answered,
+      ratio: within.length === 0 ? 1 : answered / within.length,
+      limit: LIVENESS_LIMIT,
+      unanswered: within.filter((s) => !s.alive).slice(0, 20).map((s) => ({ at: new Date(s.at).toISOString(), service: s.service, why: s.error ?? `HTTP ${s.status}` })),
+    };
+  }
+
+  private async probe(target: { service: string; baseUrl: string }): Promise<void> {
+    const at = Date.now();
+    const started = performance.now();
+    try {
+      const response = await request(`${target.baseUrl}/health`, { headersTimeout: REQUEST.livenessProbe, bodyTimeout: REQUEST.livenessProbe });
+      const text = await response.body.text();
+      const wellFormed = /^application\/health\+json/.test(String(response.headers['content-type'])) && /"status":"(pass|warn|fail)"/.test(text);
+      const poolStatus = /"poolStatus":"(\w+)"/.exec(text)?.[1];
+      this.samples.push({
+        at,
+        service: target.service,
+        alive: wellFormed,
+        status: response.statusCode,
+        poolStatus,
+        ms: performance.now() - started,
+        ...(wellFormed ? {} : { error: `malformed health answer (HTTP ${response.statusCode})` }),
+      });
+    } catch (error) {
+      this.samples.push({ at, service: target.service, alive: false, status: 0, poolStatus: undefined, ms: performance.now() - started, error: (error as { code?: string }).code ?? String(error) });
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import { expect } from 'chai';
+import type { Duration } from '../duration';
+import { eventually } from '../eventually';
+import type { ServiceName } from '../system-under-test';
+import { HUNG_STATEMENT, WAIT } from '../timeouts';
+import type { PoolWorld } from '../world';
+
+/**
+ * Starts `count` operations that each hold one connection for `hold`, in the background, and
+ * returns once the pool shows them holding (as many as its capacity allows).
+ */
+export async function holdConnections(world: PoolWorld, service: ServiceName, count: number, hold: Duration): Promise<void> {
+  const client = world.client(service);
+  for (let i = 0; i < count; i++) world.operations.start('holder', () => client.hold(hold));
+  const expected = Math.min(count, (await client.poolSnapshot()).connections.capacity);
+  await eventually(async () => {
+    const { connections } = await client.poolSnapshot();
+    expect(connections.active, `${service} connections held by the operations`).to.be.at.least(expected);
+  }, { within: Math.min(hold.ms, WAIT.shortly) });
+}
+
+/** Statements that run far past any limit: the pool does not clear until something ends them. */
+export async function startHungStatements(world: PoolWorld, service: ServiceName, count: number): Promise<void> {
+  await holdConnections(world, service, count, HUNG_STATEMENT);
+}
+
+/**
+ * `count` operations that each try to hold a connection for `hold`, one after another: each is
+ * sent once the one before holds its connection or was refused. All at once, PostgreSQL's own
+ * checks would race (a connection still starting counts against the limit even if it is then
+ * refused), and fewer than the room could get through.
+ */
+export async function tryHoldingConnectionsOneByOne(world: PoolWorld, service: ServiceName, count: number, hold: Duration): Promise<void> {
+  const client = world.client(service);
+  for (let i = 0; i < count; i++) {
+    const holder = world.operations.start('holder', () => client.hold(hold));
+    const holding = world.operations.labelled('holder').filter((op) => !op.outcome).length;
+    await eventually(async () => {
+      if (holder.outcome) return;
+      expect((await client.poolSnapshot()).connections.active, `${service} connections held once holder ${i + 1} is served`).to.equal(holding);
+    }, { within: WAIT.shortly, every: 20 });
+  }
+}

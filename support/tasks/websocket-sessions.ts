@@ -1,0 +1,55 @@
+import { AuthClient } from '../clients/auth-client';
+import { WebSocketClient } from '../clients/websocket-client';
+import { ScenarioState } from '../scenario-state';
+import type { PoolWorld } from '../world';
+
+/**
+ * The WebSocket clients a scenario opens, kept per World and closed through the World's cleanup
+ * stack, so nothing outlives its scenario.
+ */
+export class WebSocketSessions {
+  private socket: WebSocketClient | undefined;
+  /** The token of the last connection attempt. */
+  token: string | undefined;
+  /** Why the last connection attempt was refused, when it was. */
+  refusal: unknown;
+
+  constructor(private readonly world: PoolWorld) {}
+
+  async open(token: string | undefined): Promise<WebSocketClient> {
+    const client = await WebSocketClient.connect(this.world.system.deployment.backendUrl, token);
+    this.world.onCleanup(() => client.close());
+    this.socket = client;
+    return client;
+  }
+
+  get webSocket(): WebSocketClient {
+    if (!this.socket) throw new Error('no WebSocket client was connected in this scenario');
+    return this.socket;
+  }
+}
+
+const sessions = new ScenarioState('no WebSocket sessions', (world) => new WebSocketSessions(world));
+
+export function webSocketsOf(world: PoolWorld): WebSocketSessions {
+  return sessions.of(world);
+}
+
+/** Signs in as the test user at the auth service and opens the backend's WebSocket with the token. */
+export async function openSignedInWebSocket(world: PoolWorld): Promise<WebSocketClient> {
+  return webSocketsOf(world).open(await new AuthClient(world.client('auth')).token());
+}
+
+/** Tries to open the WebSocket with a bad token; remembers the token and the refusal. */
+export async function tryWebSocketWith(world: PoolWorld, token: string): Promise<void> {
+  const sessions = webSocketsOf(world);
+  sessions.token = token;
+  sessions.refusal = await sessions.open(token).then(() => undefined, (error: unknown) => error);
+}
+
+/** Sends one request over the scenario's WebSocket, tracked like an HTTP request. */
+export function startWebSocketRequest(world: PoolWorld, label: string): void {
+  const socket = webSocketsOf(world).webSocket;
+  const id = `${label}-${world.operations.labelled(label).length + 1}`;
+  world.operations.start(label, () => socket.request({ id, op: 'fast' }));
+}

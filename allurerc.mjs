@@ -12,6 +12,15 @@ export default defineConfig({
   // system or its database could not be reached or started) and from scenarios a target cannot run.
   categories: [
     {
+      // A target description (targets/<name>.yaml) that is wrong, or a service that does not do what it says.
+      name: 'Target setup: the target description or its service does not work as described',
+      matchers: {
+        statuses: ['failed', 'broken'],
+        message: /in the target description|the hold did not hold|is not something the suite can fill in|is not set in the environment|was not ready within|cannot restart/i,
+      },
+      groupByMessage: true,
+    },
+    {
       name: 'Infrastructure failures: the system under test or its database was not reachable',
       matchers: {
         statuses: ['failed', 'broken'],
@@ -31,9 +40,9 @@ export default defineConfig({
       groupByMessage: true,
     },
     {
-      name: 'Not run on this target (capability missing)',
+      name: 'Not run or not judged on this target (capability or evidence missing)',
       matchers: { statuses: ['skipped'] },
-      groupBy: [{ label: 'tag' }],
+      groupByMessage: true,
     },
   ],
   plugins: {

@@ -7,9 +7,9 @@ import { WAIT } from '../support/timeouts';
 import type { PoolWorld } from '../support/world';
 
 Then('the database sees exactly the connections the {service} reports', async function (this: PoolWorld, service: ServiceName) {
-  await eventually(async () => expectDatabaseAgrees(await auditConnections(this.client(service), this.requireAudit())));
+  await eventually(async () => expectDatabaseAgrees(await auditConnections(this.target(service), this.requireAudit())));
 });
 
 Then('every {service} connection is back in the pool', async function (this: PoolWorld, service: ServiceName) {
-  await eventually(async () => expectNoLeak(await auditConnections(this.client(service), this.requireAudit())), { within: WAIT.settle, every: 200 });
+  await eventually(async () => expectNoLeak(await auditConnections(this.target(service), this.requireAudit())), { within: WAIT.settle, every: 200 });
 });

@@ -23,7 +23,7 @@ Given('PostgreSQL is down', async function (this: PoolWorld) {
 });
 
 Then('every service reports critical health while it is down', async function (this: PoolWorld) {
-  for (const service of this.services) await eventually(async () => expectHealth(service, await this.client(service).health(), ['critical']), { within: WAIT.settle });
+  for (const service of this.services) await eventually(async () => expectHealth(service, await this.target(service).health(), ['critical']), { within: WAIT.settle });
 });
 
 Then('every request sent while it is down is refused at once with 503 and a Retry-After hint', async function (this: PoolWorld) {
@@ -51,7 +51,7 @@ Then('no service said it was healthy while it still refused work', function (thi
 });
 
 Then('the test user still signs in with the same password', async function (this: PoolWorld) {
-  await new AuthClient(this.client('auth')).token();
+  await new AuthClient(this.testApi('auth')).token();
 });
 
 When('a new {service} instance starts', async function (this: PoolWorld, service: ServiceName) {
@@ -62,14 +62,14 @@ When('a new {service} instance starts', async function (this: PoolWorld, service
 Then('the new instance is up, reports critical health and refuses a database operation with 503 and a Retry-After hint', async function (this: PoolWorld) {
   const instance = newInstanceOf(this);
   expectRunning(instance);
-  await eventually(async () => expectHealth(instance.client.service, await instance.client.health(), ['critical']), { within: WAIT.shortly });
+  await eventually(async () => expectHealth(instance.client.service, await instance.target.health(), ['critical']), { within: WAIT.shortly });
   expectRefusedForMissingDatabase(await instance.client.work('fast'));
 });
 
 Then('the new instance becomes healthy by itself within {int} seconds and serves a database operation', { timeout: OUTAGE_RECOVERY_LIMIT_MS + 30_000 }, async function (this: PoolWorld, seconds: number) {
   const instance = newInstanceOf(this);
   const started = Date.now();
-  await eventually(async () => expectHealth(instance.client.service, await instance.client.health(), ['healthy']), { within: seconds * 1000 });
+  await eventually(async () => expectHealth(instance.client.service, await instance.target.health(), ['healthy']), { within: seconds * 1000 });
   this.attach(`healthy ${Date.now() - started} ms after PostgreSQL was back`);
   await eventually(async () => expectSucceeded(await instance.client.work('fast'), 'a database operation on the new instance'), { within: seconds * 1000, every: 250 });
   expectRunning(instance);
@@ -79,5 +79,5 @@ Then('the new instance shuts down cleanly and leaves no connection behind', asyn
   const instance = await stopNewInstance(this);
   expectExitedCleanly(instance);
   const service = instance.client.service as ServiceName;
-  await eventually(async () => expectNoLeak(await auditConnections(this.client(service), this.requireAudit())), { within: WAIT.settle, every: 200 });
+  await eventually(async () => expectNoLeak(await auditConnections(this.target(service), this.requireAudit())), { within: WAIT.settle, every: 200 });
 });

@@ -3,6 +3,7 @@ import type { Duration } from '../support/duration';
 import { expectRecoveredWithin, expectSpikeRates, expectStayedHealthy, expectStayedUp, expectUtilizationAtMost, spikeFigures } from '../support/expectations/degradation';
 import type { PoolTimeline } from '../support/monitoring/pool-timeline';
 import type { ServiceName } from '../support/system-under-test';
+import { NotOffered } from '../support/targets/not-offered';
 import { lastLoad } from '../support/tasks/generate-load';
 import type { PoolWorld } from '../support/world';
 
@@ -26,10 +27,10 @@ Then('after each spike the {service} was back to normal within {duration}', func
 });
 
 Then('the {service} stayed up throughout the load', async function (this: PoolWorld, service: ServiceName) {
-  expectStayedUp(lastLoad(this), timelineOf(this), await this.client(service).health());
+  expectStayedUp(lastLoad(this), timelineOf(this), await this.target(service).health());
 });
 
 Then('the {service} service stayed healthy throughout the load', function (this: PoolWorld, service: ServiceName) {
-  this.client(service); // names the service missing from this deployment, if it is
+  if (!this.target(service).hasHealth) throw new NotOffered('a health check', `${this.target(service).label} has none`);
   expectStayedHealthy(lastLoad(this), timelineOf(this), service);
 });

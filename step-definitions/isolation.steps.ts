@@ -5,12 +5,13 @@ import { expectNormalSpeed, expectOwnRolesWithinLimits, expectPoolUntouched } fr
 import { expectOpenAndAnswered } from '../support/expectations/websocket';
 import { rememberAuthPool, signInRounds, signInsOf } from '../support/tasks/sign-in';
 import { openSignedInWebSocket } from '../support/tasks/websocket-sessions';
+import { describeEvidence } from '../support/monitoring/pool-timeline';
 import { FRESH_PING_WITHIN_MS, WAIT } from '../support/timeouts';
 import type { PoolWorld } from '../support/world';
 
 Given('the normal speed of {int} auth sign-ins \\(login and token check) has been measured', async function (this: PoolWorld, count: number) {
   // Normal means healthy: pressure left by an earlier scenario must age out of the health window first.
-  await eventually(async () => expectHealth('auth', await this.client('auth').health(), ['healthy']), { within: WAIT.settle });
+  await eventually(async () => expectHealth('auth', await this.target('auth').health(), ['healthy']), { within: WAIT.settle });
   await rememberAuthPool(this);
   signInsOf(this).baseline = await signInRounds(this, count, 'baseline');
 });
@@ -29,7 +30,10 @@ Then('a WebSocket client can still sign in to the backend, and its pings are ans
 });
 
 Then('the auth pool saw no timeout, refusal or error, and its health stayed healthy', async function (this: PoolWorld) {
-  expectPoolUntouched(signInsOf(this).authBefore!, await this.client('auth').poolSnapshot());
+  const { authBefore, since } = signInsOf(this);
+  const samples = this.timeline!.liveness.samples.filter((s) => s.at >= since);
+  const counted = expectPoolUntouched(authBefore!, await this.target('auth').poolState(), samples);
+  this.attach(`evidence: ${counted.join(', ')} from ${describeEvidence(authBefore!.evidence)}; health from ${samples.length} health checks sampled since the baseline`);
 });
 
 Then('the backend and auth each connect as their own database role, within its connection limit', async function (this: PoolWorld) {

@@ -39,7 +39,7 @@ When('a {service} request drops its connection without giving it back', async fu
 });
 
 When('the {service} collects its garbage', async function (this: PoolWorld, service: ServiceName) {
-  await collectGarbage(this.client(service));
+  await collectGarbage(this.testApi(service));
 });
 
 When('the {service} is told to reclaim leaked connections', async function (this: PoolWorld, service: ServiceName) {
@@ -47,7 +47,7 @@ When('the {service} is told to reclaim leaked connections', async function (this
 });
 
 Then('{int} operations succeeded and {int} failed with a database error', function (this: PoolWorld, succeeded: number, failed: number) {
-  expectOperationOutcomes(this.operations, succeeded, failed);
+  expectOperationOutcomes(this.operations, succeeded, failed, this.target('backend'));
 });
 
 Then('the {service} active connection count peaked at {int} and returned to its baseline', async function (this: PoolWorld, service: ServiceName, peak: number) {
@@ -65,7 +65,7 @@ Then('after every round the {service} held no connection, kept the same number o
 });
 
 Then('the {service} reports that connection as leaked, with its age and where it was taken', async function (this: PoolWorld, service: ServiceName) {
-  const client = this.client(service);
+  const client = this.testApi(service);
   const leak = await lastLeak(this);
   const event = await eventually(async () => expectLeakEvent(await client.leakReport(), leak, 'reported'), { within: WAIT.settle });
   const snapshot = await client.poolSnapshot();
@@ -74,7 +74,7 @@ Then('the {service} reports that connection as leaked, with its age and where it
 
 Then('the {service} reports that connection as {word}', async function (this: PoolWorld, service: ServiceName, action: string) {
   if (action !== 'reclaimed' && action !== 'collected') throw new Error(`"${action}" is not how a leak is taken back: reclaimed or collected`);
-  const client = this.client(service);
+  const client = this.testApi(service);
   const leak = await lastLeak(this);
   await eventually(async () => expectLeakEvent(await client.leakReport(), leak, action), { within: WAIT.settle });
   expectLeakTakenBack(await client.leakReport(), leak, await client.poolSnapshot());

@@ -10,6 +10,7 @@ Given('the {service} pool {poolShape}', async function (this: PoolWorld, service
 });
 
 Then('the {service} pool reports {int}% utilization with {int} overflow connections in use', async function (this: PoolWorld, service: ServiceName, percent: number, overflow: number) {
-  const client = this.client(service);
-  await eventually(async () => expectSaturation(await client.poolSnapshot(), await client.metricsText(), percent, overflow));
+  const target = this.target(service);
+  const reports = await eventually(async () => expectSaturation(target, await target.ownReports(), percent, overflow));
+  this.attach(`evidence: ${reports.join(' and ')}`);
 });

@@ -37,11 +37,11 @@ When('the blocking operations have finished', async function (this: PoolWorld) {
 Then('{int} operations hold {service} connections and {int} requests wait in the queue', async function (this: PoolWorld, active: number, service: ServiceName, waiting: number) {
   // Checked well before the pool timeout ends the waits.
   const within = this.shapeOf(service).poolTimeout.ms * 0.6;
-  await eventually(async () => expectQueue(await this.client(service).poolSnapshot(), active, waiting), { within });
+  await eventually(async () => expectQueue(await this.target(service).poolState(), active, waiting), { within });
 });
 
 Then('the {int} waiting requests are refused with 503 at the {duration} pool timeout, not earlier and at most {duration} later', async function (this: PoolWorld, count: number, timeout: Duration, late: Duration) {
-  const refused = expectCountedRefusals(await answersWith(this.operations, 503), count);
+  const refused = expectCountedRefusals(await this.operations.settled(), count);
   const measured = expectTimedOutAtPoolTimeout(refused, timeout, { earlyMs: 100, lateMs: late.ms });
   this.attach(`timed out after ${(measured.minMs / 1000).toFixed(3)}–${(measured.maxMs / 1000).toFixed(3)} s (pool timeout ${timeout})`);
 });

@@ -54,12 +54,12 @@ When('an operation holds the only {service} connection for {duration}', async fu
 });
 
 When('an operator resets the {service} pool', async function (this: PoolWorld, service: ServiceName) {
-  const done = await resetPool(this.client(service));
+  const done = await resetPool(this.testApi(service));
   await this.attach(JSON.stringify(done, null, 1), { mediaType: 'application/json', fileName: 'emergency-reset.json' });
 });
 
 Then('the {service} heals itself within the plan\'s 60 seconds, and the recovery time is reported', { timeout: RECOVERY_LIMIT_MS + 30_000 }, async function (this: PoolWorld, service: ServiceName) {
-  const client = this.client(service);
+  const client = this.testApi(service);
   const { since } = recoveryOf(this);
   const healthy = await eventually(async () => expectHealthy(await client.poolSnapshot()), { within: RECOVERY_LIMIT_MS, every: 200 });
   const figures = expectHealedWithinLimit(healthy, await finishedRecoveryPass(client, since), since);
@@ -69,7 +69,7 @@ Then('the {service} heals itself within the plan\'s 60 seconds, and the recovery
 
 Then('the recovery strategies ran in priority order: {}', async function (this: PoolWorld, strategies: string) {
   const { since } = recoveryOf(this);
-  expectStrategiesInOrder(await finishedRecoveryPass(this.client('backend'), since), since, strategyNames(strategies));
+  expectStrategiesInOrder(await finishedRecoveryPass(this.testApi('backend'), since), since, strategyNames(strategies));
 });
 
 Then('every request was answered, with success or 503 and a Retry-After hint', async function (this: PoolWorld) {
@@ -77,7 +77,7 @@ Then('every request was answered, with success or 503 and a Retry-After hint', a
 });
 
 Then('the {service} pool metrics are back to normal, with the recovery counted', async function (this: PoolWorld, service: ServiceName) {
-  const client = this.client(service);
+  const client = this.testApi(service);
   const countersBefore = recoveryOf(this).countersBefore ?? {};
   const counted = await eventually(async () => expectMetricsNormalised(await client.poolSnapshot(), await client.metricsText(), countersBefore), { within: WAIT.settle });
   this.attach(`recovery attempts ${counted.attempts}, successes ${counted.successes}`);
@@ -88,7 +88,7 @@ Then('a normal {service} operation succeeds', async function (this: PoolWorld, s
 });
 
 Then('the reset refused the {int} waiting requests and took back {int} connections', async function (this: PoolWorld, waiting: number, taken: number) {
-  expectResetTookBack(await this.client('backend').recoveryReport(), waiting, taken, await this.operations.settled('waiting'));
+  expectResetTookBack(await this.testApi('backend').recoveryReport(), waiting, taken, await this.operations.settled('waiting'));
 });
 
 When('{int} requests in a row time out waiting for a {service} connection', { timeout: STEP.long }, async function (this: PoolWorld, count: number, service: ServiceName) {
@@ -96,7 +96,7 @@ When('{int} requests in a row time out waiting for a {service} connection', { ti
 });
 
 Then('the {service} circuit breaker is {word}', async function (this: PoolWorld, service: ServiceName, state: string) {
-  expectBreakerState(service, await this.client(service).recoveryReport(), state as BreakerState);
+  expectBreakerState(service, await this.testApi(service).recoveryReport(), state as BreakerState);
 });
 
 Then('the next {service} request is refused with 503 and a Retry-After hint in far less than the pool timeout', async function (this: PoolWorld, service: ServiceName) {
@@ -107,7 +107,7 @@ Then('the next {service} request is refused with 503 and a Retry-After hint in f
 });
 
 When('the {service} breaker lets a probe through while the connection is still held', async function (this: PoolWorld, service: ServiceName) {
-  await untilBreakerMayProbe(this.client(service));
+  await untilBreakerMayProbe(this.testApi(service));
   expectRefused(await trackedRequest(this, service, 'failing probe'), '/problems/pool-timeout', 'the probe while the connection is held');
 });
 
@@ -116,7 +116,7 @@ When('the operation holding the connection has finished', async function (this: 
 });
 
 Then('the next {service} probe succeeds and the circuit breaker closes', async function (this: PoolWorld, service: ServiceName) {
-  const client = this.client(service);
+  const client = this.testApi(service);
   await untilBreakerMayProbe(client);
   expectSucceeded(await trackedRequest(this, service, 'succeeding probe'), 'the probe once the connection is free');
   expectBreakerState(service, await client.recoveryReport(), 'closed');
@@ -124,5 +124,5 @@ Then('the next {service} probe succeeds and the circuit breaker closes', async f
 
 Then('the {service} circuit breaker went {}', async function (this: PoolWorld, service: ServiceName, states: string) {
   const expected = states.split(/, | and then /).map((s) => s.trim()) as BreakerState[];
-  expectBreakerWent(service, await this.client(service).recoveryReport(), recoveryOf(this).since, expected);
+  expectBreakerWent(service, await this.testApi(service).recoveryReport(), recoveryOf(this).since, expected);
 });

@@ -14,7 +14,7 @@ When('the database terminates every {service} connection while quick requests ke
 });
 
 Then('the {service} process survived and kept answering its health check', async function (this: PoolWorld, service: ServiceName) {
-  expectSurvived(killOf(this), await this.client(service).health());
+  expectSurvived(killOf(this), await this.testApi(service).health());
 });
 
 Then('at least {int} connections were terminated', function (this: PoolWorld, count: number) {

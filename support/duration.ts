@@ -6,8 +6,11 @@
  */
 export class Duration {
   private constructor(readonly ms: number) {
-    if (!Number.isFinite(ms) || ms < 0) throw new Error(`a duration of ${ms} ms is not allowed: expected a finite length of time, 0 or more`);
+    if (Number.isNaN(ms) || ms < 0) throw new Error(`a duration of ${ms} ms is not allowed: expected a length of time, 0 or more`);
   }
+
+  /** No bound at all: a pool that lets a request wait for ever. */
+  static readonly UNBOUNDED = new Duration(Number.POSITIVE_INFINITY);
 
   static ofMilliseconds(ms: number): Duration {
     return new Duration(ms);
@@ -41,7 +44,12 @@ export class Duration {
     return new Duration(this.ms + other.ms);
   }
 
+  get isBounded(): boolean {
+    return Number.isFinite(this.ms);
+  }
+
   toString(): string {
+    if (!this.isBounded) return 'unbounded';
     if (this.ms < 1000) return `${this.ms} ms`;
     if (this.ms >= 120_000 && this.ms % 60_000 === 0) return `${this.ms / 60_000} min`;
     return `${this.seconds} s`;

@@ -1,3 +1,4 @@
+import { NotOffered } from './targets/not-offered';
 import { WAIT } from './timeouts';
 
 /**
@@ -12,6 +13,8 @@ export async function eventually<T>(check: () => Promise<T> | T, options: { with
     try {
       return await check();
     } catch (error) {
+      // What the target cannot give does not come by waiting.
+      if (error instanceof NotOffered) throw error;
       if (Date.now() >= deadline) {
         if (error instanceof Error) error.message = `still failing after ${within} ms: ${error.message}`;
         throw error;

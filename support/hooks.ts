@@ -1,12 +1,30 @@
-import { After, AfterAll, Before, BeforeAll, setDefaultTimeout } from '@cucumber/cucumber';
+import { After, AfterAll, AfterStep, Before, BeforeAll, BeforeStep, setDefaultTimeout, setDefinitionFunctionWrapper } from '@cucumber/cucumber';
 import { unmetNeeds } from './environment/capabilities';
 import { describeRun, writeAllureEnvironment } from './report/allure-environment';
 import { startSystem, stopSystem } from './system-under-test';
+import { NotOffered } from './targets/not-offered';
 import { STEP } from './timeouts';
-import type { PoolWorld } from './world';
+import { PoolWorld } from './world';
 
 // Steps that wait on the plan's operations (5 s holds, 30 s timeouts) set their own longer limits.
 setDefaultTimeout(STEP.default);
+
+/**
+ * Every step runs inside this wrapper: when the target cannot give what the step needs (a knob, a
+ * figure, a test endpoint: NotOffered), an action is skipped with the rest of its scenario and a
+ * check is "not judged" — each reported with the reason, never passed silently and never failed for
+ * the suite's own lack. (Hooks run outside a step and rethrow.)
+ */
+setDefinitionFunctionWrapper((step: (...args: unknown[]) => unknown) =>
+  async function (this: unknown, ...args: unknown[]) {
+    try {
+      return await step.apply(this, args);
+    } catch (error) {
+      if (error instanceof NotOffered && this instanceof PoolWorld && this.currentStep) return this.reportNotOffered(error);
+      throw error;
+    }
+  },
+);
 
 BeforeAll({ timeout: STEP.startSystem }, async function () {
   const system = await startSystem();
@@ -31,7 +49,17 @@ Before({ name: 'start from the start-up pool shape with drained pools', timeout:
   await this.prepare();
 });
 
-// Waits for every request the scenario started, then audits for leaks: a leak fails the scenario.
+BeforeStep(function (this: PoolWorld, { pickleStep }) {
+  this.currentStep = pickleStep;
+});
+
+AfterStep(function (this: PoolWorld) {
+  this.currentStep = undefined;
+});
+
+// Waits for every request the scenario started, then audits for leaks: a leak fails the scenario. A
+// scenario with a check this target could not judge ends skipped, not passed.
 After({ name: 'wait for every request, attach the timeline, audit for leaks', timeout: STEP.finishScenario }, async function (this: PoolWorld) {
   await this.finish();
+  return this.notOffered.some((step) => step.kind === 'not judged') ? 'skipped' : undefined;
 });

@@ -1,9 +1,13 @@
 import type { ServiceName } from '../env/service-settings';
+import { onInterrupt } from '../testkit/interrupt';
 import { ServiceClient } from './clients/service-client';
 import { createEnvironment, type Deployment, type Environment } from './environment';
 import { shapeOf, type PoolShape } from './pool-shape';
 import { loadSuiteSettings, type SuiteSettings } from './suite-settings';
-import { onInterrupt } from '../testkit/interrupt';
+import { ContractTarget } from './targets/contract-target';
+import { loadTargetDescription } from './targets/description';
+import type { ServiceTarget } from './targets/service-target';
+import { TargetSystem } from './targets/target-system';
 
 export type { ServiceName };
 
@@ -11,33 +15,68 @@ export type { ServiceName };
 export interface RunningSystem {
   settings: SuiteSettings;
   deployment: Deployment;
-  /** Each service's pool shape at start-up: every scenario begins from it. */
+  /** "ours" (our services through their test API), or the name of the target description. */
+  targetName: string;
+  /** Each service under test, as the steps drive it. */
+  targets: Partial<Record<ServiceName, ServiceTarget>>;
+  /** Each service's pool shape at start-up: a scenario on our services begins from it. */
   startupShapes: Partial<Record<ServiceName, PoolShape>>;
 }
 
 let environment: Environment | undefined;
+let targetSystem: TargetSystem | undefined;
 let running: RunningSystem | undefined;
 let cancelInterruptCleanup: (() => void) | undefined;
+
+/** Our services, as TEST_ENV starts (or finds) them, driven through their test API. */
+async function startOurServices(started: Environment): Promise<Pick<RunningSystem, 'deployment' | 'targets' | 'startupShapes' | 'targetName'>> {
+  const deployment = await started.start();
+  const targets: RunningSystem['targets'] = {};
+  const startupShapes: RunningSystem['startupShapes'] = {};
+  for (const [service, url] of [['backend', deployment.backendUrl], ['auth', deployment.authUrl]] as const) {
+    if (!url) continue;
+    const client = new ServiceClient(service, url, deployment.adminToken);
+    startupShapes[service] = shapeOf((await client.poolSnapshot()).config);
+    targets[service] = new ContractTarget(service, client, startupShapes[service]);
+  }
+  return { deployment, targets, startupShapes, targetName: 'ours' };
+}
+
+/** The services a target description names, on the PostgreSQL TEST_ENV gives. */
+async function startDescribedServices(started: Environment, target: string): Promise<Pick<RunningSystem, 'deployment' | 'targets' | 'startupShapes' | 'targetName'>> {
+  // Read and check the description before anything starts: a mistake in it costs nothing to report.
+  const { description } = loadTargetDescription(target);
+  const database = await started.startDatabase();
+  targetSystem = await TargetSystem.start(description, database.adminUrl);
+  const { targets } = targetSystem;
+  const deployment: Deployment = {
+    environment: `${started.name} (TARGET=${description.name})`,
+    backendUrl: targets.backend!.url,
+    authUrl: targets.auth?.url,
+    adminToken: '',
+    auditDatabaseUrl: targetSystem.auditDatabaseUrl,
+    faultInjection: false,
+    ...(database.databaseServer ? { databaseServer: database.databaseServer } : {}),
+  };
+  const startupShapes = Object.fromEntries(Object.entries(targets).map(([service, t]) => [service, t!.shape]));
+  return { deployment, targets, startupShapes, targetName: description.name };
+}
 
 export async function startSystem(): Promise<RunningSystem> {
   const settings = loadSuiteSettings();
   environment = createEnvironment(settings);
   const started = environment;
-  cancelInterruptCleanup = onInterrupt(() => started.stop());
-  const deployment = await environment.start();
-  const startupShapes: RunningSystem['startupShapes'] = {};
-  for (const [service, url] of [['backend', deployment.backendUrl], ['auth', deployment.authUrl]] as const) {
-    if (!url) continue;
-    const { config } = await new ServiceClient(service, url, deployment.adminToken).poolSnapshot();
-    startupShapes[service] = shapeOf(config);
-  }
-  running = { settings, deployment, startupShapes };
+  cancelInterruptCleanup = onInterrupt(stopSystem);
+  const parts = settings.target ? await startDescribedServices(started, settings.target) : await startOurServices(started);
+  running = { settings, ...parts };
   return running;
 }
 
 export async function stopSystem(): Promise<void> {
+  await targetSystem?.stop();
   await environment?.stop();
   cancelInterruptCleanup?.();
+  targetSystem = undefined;
   environment = undefined;
   running = undefined;
 }

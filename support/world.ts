@@ -1,13 +1,18 @@
 import { World, setWorldConstructor, type IWorldOptions } from '@cucumber/cucumber';
+import 'allure-cucumberjs';
+import * as allure from 'allure-js-commons';
+import type * as messages from '@cucumber/messages';
 import { DatabaseAudit } from './clients/database-audit';
-import { ServiceClient } from './clients/service-client';
+import type { ServiceClient } from './clients/service-client';
 import { eventually } from './eventually';
-import { expectDrained, expectNoLeak, expectReconfigured } from './expectations/audit';
+import { expectDrained, expectNoLeak } from './expectations/audit';
 import { Operations } from './load/operations';
 import { PoolTimeline } from './monitoring/pool-timeline';
 import type { PoolShape } from './pool-shape';
 import { attachScenarioReport } from './report/attachments';
 import { runningSystem, type RunningSystem, type ServiceName } from './system-under-test';
+import { NotOffered } from './targets/not-offered';
+import type { ServiceTarget } from './targets/service-target';
 import { auditConnections } from './tasks/connection-audit';
 import { WAIT } from './timeouts';
 
@@ -18,19 +23,29 @@ export interface SuiteParameters {
   loadTimeScale: number;
 }
 
+/** A step this target could not run or judge, and why. */
+export interface NotOfferedStep {
+  step: string;
+  /** A check (Then) was not judged; an action (Given/When) was skipped with the rest of the scenario. */
+  kind: 'not judged' | 'skipped';
+  need: string;
+  why: string;
+}
+
 /**
- * One per scenario: the clients it talks through, the requests it sent, the pool shapes it set,
- * and what it must stop. What one kind of scenario keeps between its steps lives with its tasks
- * (support/tasks/, through PerScenario), not here.
+ * One per scenario: the services it drives, the requests it sent, and what it must stop. What one
+ * kind of scenario keeps between its steps lives with its tasks (support/tasks/, through
+ * ScenarioState), not here.
  */
 export class PoolWorld extends World<SuiteParameters> {
-  private readonly clients: Partial<Record<ServiceName, ServiceClient>> = {};
   /** Every request the scenario sent in the background: nothing is fire-and-forget. */
   readonly operations = new Operations();
-  /** The pool shape this scenario set, per service. */
-  readonly shapes: Partial<Record<ServiceName, PoolShape>> = {};
   audit: DatabaseAudit | undefined;
   timeline: PoolTimeline | undefined;
+  /** The step running now (set by the BeforeStep hook): what a NotOffered is reported against. */
+  currentStep: messages.PickleStep | undefined;
+  /** Steps this target could not run or judge, in order. */
+  readonly notOffered: NotOfferedStep[] = [];
   private readonly cleanups: Array<() => Promise<void>> = [];
 
   constructor(options: IWorldOptions<SuiteParameters>) {
@@ -42,29 +57,31 @@ export class PoolWorld extends World<SuiteParameters> {
     return runningSystem();
   }
 
-  /** The services this deployment has. */
+  /** The services this target has. */
   get services(): ServiceName[] {
-    const { deployment } = this.system;
-    return deployment.authUrl ? ['backend', 'auth'] : ['backend'];
+    return (['backend', 'auth'] as const).filter((service) => this.system.targets[service] !== undefined);
   }
 
-  client(service: ServiceName): ServiceClient {
-    const { deployment } = this.system;
-    const url = service === 'backend' ? deployment.backendUrl : deployment.authUrl;
-    if (!url) throw new Error(`the ${service} service is not part of this deployment`);
-    return (this.clients[service] ??= new ServiceClient(service, url, deployment.adminToken));
+  /** A service under test, whatever the target: the steps drive every one the same way. */
+  target(service: ServiceName): ServiceTarget {
+    const target = this.system.targets[service];
+    if (!target) throw new NotOffered(`the ${service} service`, `the target ${this.system.targetName} has no ${service} service`);
+    return target;
+  }
+
+  /** The suite's own test API of a service: our services have it, a described target does not (NotOffered). */
+  testApi(service: ServiceName): ServiceClient {
+    return this.target(service).testApi();
   }
 
   requireAudit(): DatabaseAudit {
-    if (!this.audit) throw new Error('this deployment gives the suite no database access for the pg_stat_activity audit');
+    if (!this.audit) throw new NotOffered('database access for the pg_stat_activity audit', 'this target gives the suite none (set DATABASE_URL)');
     return this.audit;
   }
 
-  /** The shape this scenario set for a service's pool. */
+  /** The shape a service's pool runs with now. */
   shapeOf(service: ServiceName): PoolShape {
-    const shape = this.shapes[service];
-    if (!shape) throw new Error(`the ${service} pool was not shaped in this scenario`);
-    return shape;
+    return this.target(service).shape;
   }
 
   /** Registers something to stop when the scenario ends, whatever happens (run in reverse order). */
@@ -72,23 +89,38 @@ export class PoolWorld extends World<SuiteParameters> {
     this.cleanups.push(stop);
   }
 
-  /** Changes a service's pool shape through the admin API, then waits for a drained pool. */
+  /** Changes a service's pool shape (admin API, restart, or fixed), then waits for a drained pool. */
   async shapePool(service: ServiceName, change: Partial<PoolShape>): Promise<void> {
-    this.shapes[service] = expectReconfigured(service, await this.client(service).configurePool(change));
+    await this.target(service).shapePool(change);
     await this.drained(service);
   }
 
   async drained(service: ServiceName): Promise<void> {
-    await eventually(async () => expectDrained(await this.client(service).poolSnapshot()), { within: WAIT.settle });
+    await eventually(async () => expectDrained(await this.target(service).poolState()), { within: WAIT.settle });
   }
 
-  /** Before each scenario: start-up shapes, drained pools, the audit and the timeline running. */
+  /** A step this target cannot run or judge: reported (console, report), and the step's outcome for cucumber. */
+  async reportNotOffered(error: NotOffered): Promise<'skipped' | undefined> {
+    const step = this.currentStep!;
+    const kind = step.type === 'Outcome' ? 'not judged' : 'skipped';
+    this.notOffered.push({ step: step.text, kind, need: error.need, why: error.why });
+    const line = `${kind}: "${step.text}": needs ${error.need}; ${error.why}`;
+    process.stderr.write(`\n${line}\n`);
+    await this.attach(line, { mediaType: 'text/plain', fileName: kind === 'skipped' ? 'why-skipped.txt' : 'not-judged.txt' });
+    await allure.label('notOffered', `${kind}: ${step.text} (needs ${error.need})`);
+    // A check goes on (the scenario is reported skipped at its end); an action cannot, so the rest is skipped.
+    return kind === 'skipped' ? 'skipped' : undefined;
+  }
+
+  /** Before each scenario: our services back to their start-up shape, drained pools, the audit and the timeline running. */
   async prepare(): Promise<void> {
-    for (const [service, shape] of Object.entries(this.system.startupShapes) as Array<[ServiceName, PoolShape]>) {
-      await this.shapePool(service, shape);
+    for (const service of this.services) {
+      const startup = this.system.startupShapes[service];
+      if (startup) await this.target(service).beginScenario(startup);
+      await this.drained(service);
     }
     if (this.system.deployment.auditDatabaseUrl) await this.connectAudit();
-    const timeline = new PoolTimeline(this.services.map((service) => this.client(service)));
+    const timeline = new PoolTimeline(this.services.map((service) => this.target(service)));
     timeline.start();
     this.timeline = timeline;
   }
@@ -105,16 +137,18 @@ export class PoolWorld extends World<SuiteParameters> {
   async finish(): Promise<void> {
     const failures: string[] = [];
     try {
+      // Holds taken from the database side end now: the scenario is over.
+      for (const service of this.services) await this.target(service).releaseScenario();
       await this.operations.settled();
       await this.timeline?.stop();
       // The timeline as JSON and an SVG chart, each load's figures, and the liveness check of load scenarios.
       failures.push(...(await attachScenarioReport(this)));
       const audit = this.audit;
       if (audit) {
-        for (const client of this.services.map((service) => this.client(service))) {
+        for (const service of this.services) {
           try {
-            const result = await eventually(async () => expectNoLeak(await auditConnections(client, audit)), { within: WAIT.settle, every: 200 });
-            await this.attach(JSON.stringify(result, null, 1), { mediaType: 'application/json', fileName: `leak-audit-${client.service}.json` });
+            const result = await eventually(async () => expectNoLeak(await auditConnections(this.target(service), audit)), { within: WAIT.settle, every: 200 });
+            await this.attach(JSON.stringify(result, null, 1), { mediaType: 'application/json', fileName: `leak-audit-${service}.json` });
           } catch (error) {
             failures.push(`leak audit: ${(error as Error).message}`);
           }
@@ -124,6 +158,9 @@ export class PoolWorld extends World<SuiteParameters> {
       for (const stop of this.cleanups.reverse()) await stop().catch((e: unknown) => failures.push(String(e)));
     }
     if (failures.length > 0) throw new Error(failures.join('\n'));
+    if (this.notOffered.length > 0) {
+      await this.attach(JSON.stringify(this.notOffered, null, 1), { mediaType: 'application/json', fileName: 'not-offered.json' });
+    }
   }
 }
 

@@ -6,6 +6,7 @@ import type { DatabaseConnectionManager } from '../pool';
 import type { BackendConfig } from './config';
 import { registerFaultRoutes } from './fault-routes';
 import type { TokenVerifier } from './token-verifier';
+import { FAIL, FAST_READ, HOLD } from './queries';
 import { attachWebSocket } from './websocket';
 
 export const SERVICE_NAME = 'backend';
@@ -30,7 +31,7 @@ export function buildBackendApp(config: BackendConfig, manager: DatabaseConnecti
     const started = performance.now();
     // The pool's arrival and grant numbers let a client check the queue is FIFO from the service's own record.
     const checkout = await manager.withConnection(async (connection) => {
-      await connection.query('SELECT 1 AS ok');
+      await connection.query(FAST_READ);
       return connection.grant;
     });
     return { ok: true, durationMs: performance.now() - started, checkout };
@@ -50,14 +51,14 @@ export function buildBackendApp(config: BackendConfig, manager: DatabaseConnecti
     async (request) => {
       const started = performance.now();
       const { seconds } = request.query;
-      await manager.withConnection((connection) => connection.query('SELECT pg_sleep($1)', [seconds]));
+      await manager.withConnection((connection) => connection.query(HOLD, [seconds]));
       return { ok: true, heldSeconds: seconds, durationMs: performance.now() - started };
     },
   );
 
   app.get('/api/work/fail', async () => {
     // Fails inside the database on purpose; the connection must still come back.
-    await manager.withConnection((connection) => connection.query('SELECT 1 / 0'));
+    await manager.withConnection((connection) => connection.query(FAIL));
     return { ok: true };
   });
 

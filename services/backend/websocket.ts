@@ -10,6 +10,7 @@ import { bearerTokenOf, invalidTokenProblem } from '../common/bearer';
 import { problemFor, type PoolState, type Problem } from '../common/problem';
 import type { DatabaseConnectionManager } from '../pool';
 import type { TokenVerifier } from './token-verifier';
+import { FAST_READ, HOLD } from './queries';
 
 export const WS_PATH = '/ws';
 /** Larger frames are refused by closing with 1009 (message too big); ws enforces it while reading. */
@@ -84,13 +85,13 @@ export function attachWebSocket(app: FastifyInstance, manager: DatabaseConnectio
   const operations: Record<Message['op'], (message: Message) => Promise<Record<string, unknown>>> = {
     fast: async () => {
       const started = performance.now();
-      await manager.withConnection((connection) => connection.query('SELECT 1 AS ok'));
+      await manager.withConnection((connection) => connection.query(FAST_READ));
       return { durationMs: performance.now() - started };
     },
     hold: async (message) => {
       const started = performance.now();
       const seconds = message.op === 'hold' ? message.seconds : 0;
-      await manager.withConnection((connection) => connection.query('SELECT pg_sleep($1)', [seconds]));
+      await manager.withConnection((connection) => connection.query(HOLD, [seconds]));
       return { heldSeconds: seconds, durationMs: performance.now() - started };
     },
   };

@@ -12,6 +12,13 @@ export interface PoolLimits {
   maxQueue: number;
 }
 
+export interface HealthTransition {
+  at: string;
+  from: HealthStatus;
+  to: HealthStatus;
+  reasons: string[];
+}
+
 export interface PoolSnapshot {
   service: string;
   at: string;
@@ -26,7 +33,7 @@ export interface PoolSnapshot {
     status: HealthStatus;
     reasons: string[];
     since: string;
-    transitions: Array<{ at: string; from: HealthStatus; to: HealthStatus; reasons: string[] }>;
+    transitions: HealthTransition[];
   };
 }
 

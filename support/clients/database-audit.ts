@@ -19,7 +19,22 @@ export interface RoleUse {
  * by application_name, whatever the service reports about itself.
  */
 export class DatabaseAudit {
-  private constructor(private readonly client: pg.Client) {}
+  /** One query at a time on the one connection (a timeline sampler and a step may ask at once). */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly connection: pg.Client) {}
+
+  /** The connection, for one query after whatever is under way. */
+  private get client(): Pick<pg.Client, 'query' | 'escapeIdentifier'> {
+    return {
+      query: ((...args: Parameters<pg.Client['query']>) => {
+        const run = this.queue.then(() => (this.connection.query as (...a: unknown[]) => Promise<unknown>)(...args));
+        this.queue = run.catch(() => undefined);
+        return run;
+      }) as pg.Client['query'],
+      escapeIdentifier: (name: string) => this.connection.escapeIdentifier(name),
+    };
+  }
 
   static async connect(url: string): Promise<DatabaseAudit> {
     const client = new pg.Client({ connectionString: url, application_name: 'suite:audit' });
@@ -35,6 +50,16 @@ export class DatabaseAudit {
       [applicationName],
     );
     return { total: Number(rows[0]?.total ?? 0), busy: Number(rows[0]?.busy ?? 0) };
+  }
+
+  /** Connections of `applicationName` waiting on a lock (a hold the suite made from the database side). */
+  async lockWaitersOf(applicationName: string): Promise<number> {
+    const { rows } = await this.client.query<{ waiting: string }>(
+      `SELECT count(*) AS waiting FROM pg_stat_activity
+        WHERE application_name = $1 AND backend_type = 'client backend' AND wait_event_type = 'Lock'`,
+      [applicationName],
+    );
+    return Number(rows[0]?.waiting ?? 0);
   }
 
   /** Whether a server backend with this pid still exists (a leaked connection's, say). */
@@ -102,6 +127,6 @@ export class DatabaseAudit {
   }
 
   async close(): Promise<void> {
-    await this.client.end().catch(() => undefined);
+    await this.connection.end().catch(() => undefined);
   }
 }

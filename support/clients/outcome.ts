@@ -8,8 +8,13 @@ export interface Outcome {
   startedAt: number;
   finishedAt: number;
   ms: number;
-  /** Why no answer came, when status is 0. */
+  /** Why no answer came, when status is 0; why it is not a success, when `failed` is set. */
   error: string | undefined;
+  /**
+   * Set when the target's own success rule says no although the status looks fine: PostGraphile
+   * answers a failed query with 200 and an `errors` array. Such an answer is an error, not a success.
+   */
+  failed?: true;
 }
 
 export type OutcomeClass = '2xx' | '429' | '503' | 'other';
@@ -22,7 +27,7 @@ export function statusClass(status: number): OutcomeClass {
 }
 
 export function classify(outcome: Outcome): OutcomeClass {
-  return statusClass(outcome.status);
+  return outcome.failed ? 'other' : statusClass(outcome.status);
 }
 
 /** How many answers came with each status (0: no answer). */
@@ -33,5 +38,6 @@ export function countByStatus(outcomes: readonly Outcome[]): Record<string, numb
 }
 
 export function describeOutcome(outcome: Outcome): string {
-  return outcome.status === 0 ? `no answer (${outcome.error})` : `${outcome.status} after ${Math.round(outcome.ms)} ms`;
+  if (outcome.status === 0) return `no answer (${outcome.error})`;
+  return `${outcome.status}${outcome.failed ? ` (${outcome.error})` : ''} after ${Math.round(outcome.ms)} ms`;
 }

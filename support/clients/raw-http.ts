@@ -4,7 +4,7 @@ import type { Outcome } from './outcome';
 
 /** A request exactly as it goes on the wire: the body is sent as given, with only the headers named here. */
 export interface RawRequest {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Path and query, sent as written (no encoding, no parameters added). */
   path: string;
   headers?: Record<string, string>;
@@ -17,7 +17,7 @@ export interface RawRequest {
  * add a content type, refuse an over-long body); undici's request() sends bytes and headers
  * untouched and reads any answer. Never throws: no answer comes back as status 0.
  */
-export async function sendRaw(baseUrl: string, raw: RawRequest): Promise<Outcome> {
+export async function sendRaw(baseUrl: string, raw: RawRequest, timeoutMs: number = REQUEST.rawHttp): Promise<Outcome> {
   const startedAt = Date.now();
   const started = performance.now();
   const finish = (status: number, headers: Record<string, string>, body: unknown, error: string | undefined): Outcome => {
@@ -31,8 +31,8 @@ export async function sendRaw(baseUrl: string, raw: RawRequest): Promise<Outcome
       body: raw.body,
       // One connection per request: a service that closes it after refusing a body cannot break the next one.
       reset: true,
-      headersTimeout: REQUEST.rawHttp,
-      bodyTimeout: REQUEST.rawHttp,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
     });
     const headers = Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, String(value)]));
     const text = await response.body.text();

@@ -56,9 +56,9 @@ export class WebSocketClient {
     socket.on('error', () => undefined); // the close that follows carries what matters
   }
 
-  /** Opens /ws on `baseUrl` with the token in an Authorization header (or `?token=`); rejects with WebSocketRefused. */
-  static connect(baseUrl: string, token: string | undefined, via: 'header' | 'query' = 'header'): Promise<WebSocketClient> {
-    const url = new URL('/ws', baseUrl.replace(/^http/, 'ws'));
+  /** Opens `path` (/ws) on `baseUrl` with the token in an Authorization header (or `?token=`); rejects with WebSocketRefused. */
+  static connect(baseUrl: string, token: string | undefined, via: 'header' | 'query' = 'header', path = '/ws'): Promise<WebSocketClient> {
+    const url = new URL(path, baseUrl.replace(/^http/, 'ws'));
     if (token && via === 'query') url.searchParams.set('token', token);
     const headers = token && via === 'header' ? { Authorization: `Bearer ${token}` } : {};
     const socket = new WebSocket(url, { headers, handshakeTimeout: REQUEST.webSocketConnect });

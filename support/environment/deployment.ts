@@ -27,8 +27,18 @@ export interface DatabaseServer {
   start(): Promise<void>;
 }
 
+/** What an environment gives a target description: only PostgreSQL, on which the description's services are set up. */
+export interface DatabaseOnly {
+  /** A superuser URL; undefined where the environment runs no PostgreSQL of its own (remote). */
+  adminUrl: string | undefined;
+  databaseServer?: DatabaseServer;
+}
+
 export interface Environment {
   readonly name: string;
+  /** PostgreSQL and our own services. */
   start(): Promise<Deployment>;
+  /** PostgreSQL only, for the services a target description starts (TARGET=…). */
+  startDatabase(): Promise<DatabaseOnly>;
   stop(): Promise<void>;
 }

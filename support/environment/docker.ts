@@ -6,7 +6,7 @@ import type { IDockerComposeOptions, IDockerComposeResult } from 'docker-compose
 import { SERVICES } from '../../env/service-settings';
 import { REPO_ROOT } from '../../testkit/service-process';
 import type { SuiteSettings } from '../suite-settings';
-import type { Deployment, Environment } from './deployment';
+import type { DatabaseOnly, Deployment, Environment } from './deployment';
 import { passedThrough } from './service-environment';
 
 export const COMPOSE_FILE = path.join(REPO_ROOT, 'env', 'docker-compose.yml');
@@ -95,6 +95,10 @@ export class DockerEnvironment implements Environment {
       await this.stop().catch(() => undefined); // the first failure is the one worth reading
       throw error;
     }
+  }
+
+  async startDatabase(): Promise<DatabaseOnly> {
+    throw new Error('TARGET with TEST_ENV=docker is not supported: the compose stack runs our own services; use TEST_ENV=embedded or external (the target file starts its services), or remote (its services already run)');
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { SuiteSettings } from '../suite-settings';
-import type { Deployment, Environment } from './deployment';
+import type { DatabaseOnly, Deployment, Environment } from './deployment';
 import { EmbeddedDatabase } from '../../testkit/embedded-database';
 import { LocalSystem } from './local-system';
 
@@ -27,6 +27,26 @@ export class EmbeddedEnvironment implements Environment {
           start: () => database.startAgain(),
         },
       });
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  async startDatabase(): Promise<DatabaseOnly> {
+    try {
+      const adminUrl = await this.database.start();
+      const database = this.database;
+      return {
+        adminUrl,
+        databaseServer: {
+          get running() {
+            return database.running;
+          },
+          stop: () => database.shutDown(),
+          start: () => database.startAgain(),
+        },
+      };
     } catch (error) {
       await this.stop();
       throw error;

@@ -1,5 +1,5 @@
 import type { SuiteSettings } from '../suite-settings';
-import type { Deployment, Environment } from './deployment';
+import type { DatabaseOnly, Deployment, Environment } from './deployment';
 import { LocalSystem } from './local-system';
 
 /** A PostgreSQL server you run (DATABASE_URL with rights to create roles and databases); services spawned by the suite. */
@@ -14,6 +14,12 @@ export class ExternalEnvironment implements Environment {
     if (!adminUrl) throw new Error('TEST_ENV=external needs DATABASE_URL: a PostgreSQL URL with rights to create roles and databases');
     this.system = await LocalSystem.start(adminUrl, this.name, this.settings);
     return this.system.deployment;
+  }
+
+  async startDatabase(): Promise<DatabaseOnly> {
+    const adminUrl = this.settings.env.DATABASE_URL;
+    if (!adminUrl) throw new Error('TEST_ENV=external needs DATABASE_URL: a PostgreSQL URL with rights to create roles and databases');
+    return { adminUrl };
   }
 
   async stop(): Promise<void> {

@@ -5,7 +5,7 @@ import { EmbeddedEnvironment } from './embedded';
 import { ExternalEnvironment } from './external';
 import { RemoteEnvironment } from './remote';
 
-export type { DatabaseServer, Deployment, Environment } from './deployment';
+export type { DatabaseOnly, DatabaseServer, Deployment, Environment } from './deployment';
 
 const ENVIRONMENTS: Record<string, (settings: SuiteSettings) => Environment> = {
   embedded: (settings) => new EmbeddedEnvironment(settings),

@@ -1,6 +1,6 @@
 import type { SuiteSettings } from '../suite-settings';
 import { ServiceClient } from '../clients/service-client';
-import type { Deployment, Environment } from './deployment';
+import type { DatabaseOnly, Deployment, Environment } from './deployment';
 
 /** Variables TEST_ENV=remote cannot do without; DATABASE_URL (for the audit) is optional. */
 const REQUIRED = ['BACKEND_URL', 'AUTH_URL', 'ADMIN_TOKEN'] as const;
@@ -75,6 +75,11 @@ export class RemoteEnvironment implements Environment {
       // Asked, not assumed: a deployment that does not announce it is treated as "off".
       faultInjection: backend.capabilities?.faultInjection === true,
     };
+  }
+
+  /** A target description names where its running services are; DATABASE_URL, if given, is the audit's. */
+  async startDatabase(): Promise<DatabaseOnly> {
+    return { adminUrl: this.settings.env.DATABASE_URL?.trim() || undefined };
   }
 
   async stop(): Promise<void> {

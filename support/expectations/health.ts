@@ -1,20 +1,30 @@
 import { expect } from 'chai';
-import type { HealthStatus, PoolSnapshot } from '../clients/contract';
-import type { HealthAnswer } from '../clients/service-client';
+import type { HealthStatus, HealthTransition } from '../clients/contract';
+import { describeOutcome } from '../clients/outcome';
+import type { LivenessSample } from '../monitoring/liveness';
+import type { HealthReading } from '../targets/service-target';
 
-const HTTP_STATUS: Record<HealthStatus, number> = { healthy: 200, warning: 200, critical: 503 };
-
-/** /health reports one of `expected`, with the HTTP status that goes with it. */
-export function expectHealth(service: string, answer: HealthAnswer, expected: HealthStatus[]): void {
-  expect(answer.body?.poolStatus, `${service} health (${answer.body?.notes?.join('; ')})`).to.be.oneOf(expected);
-  expect(answer.status, `${service} /health HTTP status`).to.equal(HTTP_STATUS[answer.body.poolStatus]);
+/** The health check says one of `expected` (with the HTTP status the service's convention gives it, where it has one). */
+export function expectHealth(service: string, reading: HealthReading, expected: HealthStatus[]): void {
+  expect(reading.status, `${service} health (${describeOutcome(reading.answer)}: ${JSON.stringify(reading.answer.body)?.slice(0, 300)})`).to.be.oneOf(expected);
+  if (reading.expectedHttpStatus !== undefined) expect(reading.answer.status, `${service} health check's HTTP status`).to.equal(reading.expectedHttpStatus);
 }
 
-/** The transition history records a move to `degraded` and, after it, back to healthy. */
-export function expectHealthRecovered({ health }: PoolSnapshot, degraded: HealthStatus): void {
-  const { transitions } = health;
-  const wentDown = transitions.findIndex((t) => t.to === degraded);
-  expect(wentDown, `a transition to ${degraded} in ${JSON.stringify(transitions)}`).to.be.at.least(0);
-  const cameBack = transitions.slice(wentDown + 1).some((t) => t.to === 'healthy');
-  expect(cameBack, `a transition back to healthy after going ${degraded}`).to.equal(true);
+/** In this scenario, the service's own transition history records a move to `degraded` and, after it, back to healthy. */
+export function expectTransitionsWentAndRecovered(service: string, transitions: readonly HealthTransition[], since: number, degraded: HealthStatus): number {
+  const mine = transitions.filter((t) => Date.parse(t.at) >= since);
+  const wentDown = mine.findIndex((t) => t.to === degraded);
+  expect(wentDown, `${service}: a transition to ${degraded} in this scenario, among ${JSON.stringify(mine)}`).to.be.at.least(0);
+  const cameBack = mine.slice(wentDown + 1).some((t) => t.to === 'healthy');
+  expect(cameBack, `${service}: a transition back to healthy after going ${degraded}, among ${JSON.stringify(mine)}`).to.equal(true);
+  return mine.length;
+}
+
+/** In this scenario, the health checks the suite sampled said `degraded`, and later healthy. */
+export function expectSampledWentAndRecovered(service: string, samples: readonly LivenessSample[], degraded: HealthStatus): number {
+  const words = samples.filter((s) => s.service === service).map((s) => s.poolStatus);
+  const wentDown = words.indexOf(degraded);
+  expect(wentDown, `${service}: a health check saying ${degraded} among the ${words.length} sampled in this scenario`).to.be.at.least(0);
+  expect(words.slice(wentDown + 1), `${service}: a health check saying healthy after ${degraded}`).to.include('healthy');
+  return words.length;
 }

@@ -1,7 +1,10 @@
 import { expect } from 'chai';
-import type { PoolSnapshot } from '../clients/contract';
 import type { RoleUse } from '../clients/database-audit';
 import { describeOutcome } from '../clients/outcome';
+import type { LivenessSample } from '../monitoring/liveness';
+import { describeEvidence } from '../monitoring/pool-timeline';
+import { NotOffered } from '../targets/not-offered';
+import type { PoolReading } from '../targets/service-target';
 import type { SignIn } from '../tasks/sign-in';
 
 /** Nearest-rank percentile of a few samples. */
@@ -38,15 +41,23 @@ export function expectNormalSpeed(baseline: SignIn[], exhausted: SignIn[], facto
   return comparisons;
 }
 
-/** Auth's pool saw none of the backend's trouble: no new timeout, refusal or error, no health change. */
-export function expectPoolUntouched(before: PoolSnapshot, after: PoolSnapshot): void {
-  for (const counter of ['timeouts', 'rejected', 'errors', 'leaksDetected']) {
-    expect(after.counters[counter] ?? 0, `${after.service} ${counter} since the baseline`).to.equal(before.counters[counter] ?? 0);
-  }
-  expect(after.connections.waiting, `${after.service} requests waiting`).to.equal(0);
-  expect(after.health.status, `${after.service} health (${after.health.reasons.join('; ')})`).to.equal('healthy');
-  const changes = after.health.transitions.filter((t) => t.at > before.at);
-  expect(changes, `${after.service} health transitions since the baseline`).to.deep.equal([]);
+/** The counters the isolation check compares, as the service reports them. */
+const TROUBLE_COUNTERS = ['timeouts', 'rejected', 'errors', 'leaksDetected'] as const;
+
+/**
+ * Auth's pool saw none of the backend's trouble: no new timeout, refusal, error or leak (every
+ * counter it reports), nobody waiting, and every health check sampled since the baseline healthy.
+ */
+export function expectPoolUntouched(before: PoolReading, after: PoolReading, healthSamples: readonly LivenessSample[]): string[] {
+  const counted = TROUBLE_COUNTERS.filter((counter) => before[counter] !== undefined && after[counter] !== undefined);
+  if (counted.length === 0) throw new NotOffered('the pool\'s own counts of timeouts, refusals and errors', `${after.service} reports none (its pool is read from ${describeEvidence(after.evidence)})`);
+  for (const counter of counted) expect(after[counter], `${after.service} ${counter} since the baseline`).to.equal(before[counter]);
+  if (after.waiting !== undefined) expect(after.waiting, `${after.service} requests waiting`).to.equal(0);
+  const mine = healthSamples.filter((s) => s.service === after.service);
+  expect(mine.length, `${after.service} health checks sampled since the baseline`).to.be.at.least(1);
+  const unhealthy = mine.filter((s) => s.poolStatus !== 'healthy').map((s) => `${new Date(s.at).toISOString()}: ${s.poolStatus ?? s.error}`);
+  expect(unhealthy, `${after.service} health checks that were not healthy since the baseline`).to.deep.equal([]);
+  return counted;
 }
 
 export interface RoleUsage {

@@ -1,12 +1,27 @@
 import { expect } from 'chai';
-import type { PoolSnapshot } from '../clients/contract';
+import { NotOffered } from '../targets/not-offered';
+import type { PoolReading, ServiceTarget } from '../targets/service-target';
 
-/** The utilization gauge as /metrics exposes it. */
-const UTILIZATION = /^dbpool_utilization_ratio\{[^}]*\} (\S+)$/m;
-
-/** The pool's own metrics show the saturation: utilization and overflow in use, as JSON and to Prometheus. */
-export function expectSaturation(snapshot: PoolSnapshot, metricsText: string, percent: number, overflowInUse: number): void {
-  expect(Math.round(snapshot.utilization * 100), `${snapshot.service} utilization %`).to.equal(percent);
-  expect(snapshot.connections.overflowInUse, `${snapshot.service} overflow connections in use`).to.equal(overflowInUse);
-  expect(Number(UTILIZATION.exec(metricsText)?.[1]), 'dbpool_utilization_ratio in /metrics').to.equal(percent / 100);
+/**
+ * The pool's own reports show the saturation, in every channel the service reports through (our
+ * services: the JSON snapshot and Prometheus): utilization, and the overflow connections in use.
+ * Returns the channels judged.
+ */
+export function expectSaturation(target: ServiceTarget, reports: readonly PoolReading[], percent: number, overflowInUse: number): string[] {
+  if (reports.length === 0) throw new NotOffered("the pool's own report of its utilization", `${target.label} reports no pool metrics (only pg_stat_activity sees its connections)`);
+  if (overflowInUse > 0 && !target.hasOverflow) throw new NotOffered(`a count of overflow connections in use (${overflowInUse})`, `${target.label} has one pool size, no overflow of its own`);
+  const judged: string[] = [];
+  for (const report of reports) {
+    const channel = Object.values(report.evidence)[0] ?? 'report';
+    const capacity = report.capacity ?? target.shape.poolSize + target.shape.maxOverflow;
+    const utilization = report.utilization ?? (report.active === undefined ? undefined : report.active / capacity);
+    expect(utilization, `${report.service} utilization in its ${channel}`).to.not.equal(undefined);
+    expect(Math.round(utilization! * 100), `${report.service} utilization % in its ${channel}`).to.equal(percent);
+    if (target.hasOverflow) {
+      const poolSize = report.poolSize ?? target.shape.poolSize;
+      expect(Math.max(0, (report.active ?? 0) - poolSize), `${report.service} overflow connections in use, in its ${channel}`).to.equal(overflowInUse);
+    }
+    judged.push(channel);
+  }
+  return judged;
 }

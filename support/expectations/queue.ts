@@ -1,15 +1,17 @@
 import { expect } from 'chai';
-import type { PoolSnapshot } from '../clients/contract';
-import { describeOutcome, type Outcome } from '../clients/outcome';
+import { countByStatus, describeOutcome, type Outcome } from '../clients/outcome';
 import type { Duration } from '../duration';
 import type { Operations, TrackedOperation } from '../load/operations';
-import type { PoolTimeline } from '../monitoring/pool-timeline';
+import { describeEvidence, type PoolTimeline } from '../monitoring/pool-timeline';
+import { required } from '../targets/not-offered';
+import type { PoolReading } from '../targets/service-target';
 import { expectBackpressure } from './backpressure';
 
 /** The pool shows `active` connections in use and `waiting` requests in its queue. */
-export function expectQueue({ service, connections }: PoolSnapshot, active: number, waiting: number): void {
+export function expectQueue(reading: PoolReading, active: number, waiting: number): void {
+  const waitingNow = required(reading.waiting, 'the number of requests waiting for a connection', `${reading.service} does not report it (its pool is read from ${describeEvidence(reading.evidence)})`);
   // Both in one comparison: the state is transient, and the last failure must show all of it.
-  expect({ active: connections.active, waiting: connections.waiting }, `${service} connections in use and requests waiting`).to.deep.equal({ active, waiting });
+  expect({ active: reading.active, waiting: waitingNow }, `${reading.service} connections in use and requests waiting`).to.deep.equal({ active, waiting });
 }
 
 /**
@@ -38,8 +40,8 @@ export function expectTimedOutAtPoolTimeout(outcomes: Outcome[], poolTimeout: Du
  * check cannot pass on an empty timeline.
  */
 export function expectQueueLengthFollowed(timeline: PoolTimeline, service: string, waiters: Outcome[], marginMs = 400): { samples: number; plateau: number; peak: number } {
-  const origin = Date.parse(timeline.toJSON().startedAt);
-  const samples = timeline.samples.filter((s) => s.service === service);
+  const origin = timeline.startedAt;
+  const samples = timeline.series(service, 'waiting', 'the number of waiting requests over time');
   const mismatches: string[] = [];
   let plateau = 0;
   for (const sample of samples) {
@@ -51,7 +53,7 @@ export function expectQueueLengthFollowed(timeline: PoolTimeline, service: strin
   }
   expect(mismatches, `${service} waiting count vs the requests waiting at that moment`).to.deep.equal([]);
   expect(plateau, `samples taken while all ${waiters.length} requests surely waited`).to.be.at.least(3);
-  const peak = timeline.peak(service, 'waiting');
+  const peak = timeline.peak(service, 'waiting') ?? 0;
   expect(peak, `${service} peak waiting count`).to.equal(waiters.length);
   return { samples: samples.length, plateau, peak };
 }
@@ -123,9 +125,10 @@ export function expectRefusalSplit(answers: Outcome[], queueFull: number, timedO
 }
 
 /** While unanswered, the request was counted as waiting by the pool: it really queued. */
-export function expectWaitingWhileUnanswered(request: TrackedOperation, { service, connections }: PoolSnapshot): void {
+export function expectWaitingWhileUnanswered(request: TrackedOperation, reading: PoolReading): void {
+  const waiting = required(reading.waiting, 'the number of requests waiting for a connection', `${reading.service} does not report it (its pool is read from ${describeEvidence(reading.evidence)})`);
   expect(request.outcome, 'the request was answered before the pool showed it waiting').to.equal(undefined);
-  expect(connections.waiting, `${service} requests waiting`).to.be.at.least(1);
+  expect(waiting, `${reading.service} requests waiting`).to.be.at.least(1);
 }
 
 /** It then succeeded, and not before the first holder gave a connection back. */
@@ -136,9 +139,12 @@ export function expectServedAfterFirstRelease(outcome: Outcome, holders: readonl
   expect(outcome.finishedAt, 'served before any connection was given back').to.be.at.least(firstRelease - 250);
 }
 
-/** As many requests were refused with 503 as waited. */
-export function expectCountedRefusals(refused: Outcome[], count: number): Outcome[] {
-  expect(refused.length, 'requests refused with 503').to.equal(count);
+/** As many requests were refused with 503 as waited; otherwise the message says what they got. */
+export function expectCountedRefusals(all: readonly Outcome[], count: number): Outcome[] {
+  const refused = all.filter((o) => o.status === 503);
+  const others = all.filter((o) => o.status !== 503 && o.status !== 200);
+  const example = others[0] ?? all.find((o) => o.status === 200);
+  expect(refused.length, `requests refused with 503 (answers by status: ${JSON.stringify(countByStatus(all))}${example ? `; e.g. ${describeOutcome(example)} ${JSON.stringify(example.body)?.slice(0, 160)}` : ''})`).to.equal(count);
   return refused;
 }
 

@@ -75,9 +75,12 @@ export class LoadAccounting {
     this.segmentBuckets = profile.segments.map((s) => this.bucket(s.callers));
   }
 
-  /** One answered (or unanswered: status 0) request, sent `sentAtMs` after the start. */
-  record(sentAtMs: number, latencyMs: number, status: number, error?: string): void {
-    const kind = statusClass(status);
+  /**
+   * One answered (or unanswered: status 0) request, sent `sentAtMs` after the start. `failed`: the
+   * target's own rule says the answer is no success although its status is (GraphQL errors with 200).
+   */
+  record(sentAtMs: number, latencyMs: number, status: number, error?: string, failed = false): void {
+    const kind = failed ? 'other' : statusClass(status);
     const segmentIndex = this.segmentIndexAt(sentAtMs);
     for (const bucket of [this.total, this.segmentBuckets[segmentIndex], this.secondAt(sentAtMs)]) {
       if (!bucket) continue;
@@ -86,7 +89,7 @@ export class LoadAccounting {
       bucket.latency.record(latencyMs);
     }
     if (kind === 'other') {
-      const what = status === 0 ? `no answer (${error ?? 'unknown'})` : `HTTP ${status}`;
+      const what = status === 0 ? `no answer (${error ?? 'unknown'})` : failed ? `HTTP ${status}, ${error ?? 'not a success'}` : `HTTP ${status}`;
       this.otherKinds.set(what, (this.otherKinds.get(what) ?? 0) + 1);
     }
   }

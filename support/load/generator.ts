@@ -14,8 +14,16 @@ import { durationOf, maxCallers, segmentAt, type LoadProfile } from './profiles'
 
 export interface LoadTarget {
   baseUrl: string;
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Path and query, e.g. /api/work/hold?seconds=0.2 */
   path: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /**
+   * Whether an answer is a success, when the status alone does not say it (GraphQL answers a failed
+   * query with 200): a 2xx it rejects counts as an error. Without it, every 2xx is a success.
+   */
+  success?: (status: number, body: string) => boolean;
 }
 
 export interface LoadResult extends LoadFigures {
@@ -72,15 +80,19 @@ export async function runClosedLoop(target: LoadTarget, profile: LoadProfile, op
     let error: string | undefined;
     inFlight++;
     try {
-      const response = await pool.request({ method: 'GET', path: target.path });
+      const response = await pool.request({ method: target.method ?? 'GET', path: target.path, headers: target.headers, body: target.body });
       status = response.statusCode;
-      await response.body.dump();
+      if (target.success && status >= 200 && status < 300) {
+        if (!target.success(status, await response.body.text())) error = `answered ${status}, not a success by the target's rule`;
+      } else {
+        await response.body.dump();
+      }
     } catch (caught) {
       error = (caught as { code?: string }).code ?? (caught as Error).message;
     } finally {
       inFlight--;
     }
-    accounting.record(sentAt, elapsed() - sentAt, status, error);
+    accounting.record(sentAt, elapsed() - sentAt, status, error, status >= 200 && status < 300 && error !== undefined);
   };
 
   // A caller in slot i runs while the schedule wants more than i callers; it leaves after its last answer.

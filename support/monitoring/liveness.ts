@@ -1,5 +1,5 @@
-import { request } from 'undici';
-import { REQUEST } from '../timeouts';
+import type { HealthStatus } from '../clients/contract';
+import type { HealthReading } from '../targets/service-target';
 
 /** One probe of one service's GET /health. */
 export interface LivenessSample {
@@ -9,8 +9,8 @@ export interface LivenessSample {
   alive: boolean;
   /** HTTP status; 0 when no answer came in time. */
   status: number;
-  /** The plan's status word, when the answer was well-formed. */
-  poolStatus: string | undefined;
+  /** The plan's status word, when the answer maps to one. */
+  poolStatus: HealthStatus | undefined;
   ms: number;
   error?: string;
 }
@@ -28,9 +28,10 @@ export interface LivenessFigure {
 export const LIVENESS_LIMIT = 0.999;
 
 /**
- * The liveness probe (DESIGN §5): GET /health of each service, sampled throughout a scenario. Any
- * well-formed health answer counts as alive — 503 "fail" included, since a service that says it is
- * saturated is up; no answer, a refused connection or a malformed body is not.
+ * The liveness probe (DESIGN §5): each service's health check, sampled throughout a scenario. Any
+ * health answer that maps to one of the plan's words counts as alive — critical included, since a
+ * service that says it is saturated is up; no answer (within the probe's time), a refused
+ * connection or an answer in no known form is not. Services without a health check are not probed.
  */
 export class LivenessProbe {
   readonly samples: LivenessSample[] = [];
@@ -39,9 +40,14 @@ export class LivenessProbe {
   private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly services: ReadonlyArray<{ service: string; baseUrl: string }>,
+    private readonly services: ReadonlyArray<{ service: string; health: () => Promise<HealthReading> }>,
     private readonly everyMs = 250,
   ) {}
+
+  /** Whether any service is probed at all (a target without health checks has no liveness figure). */
+  get probing(): boolean {
+    return this.services.length > 0;
+  }
 
   start(): void {
     this.timer = setInterval(() => {
@@ -73,22 +79,20 @@ export class LivenessProbe {
     };
   }
 
-  private async probe(target: { service: string; baseUrl: string }): Promise<void> {
+  private async probe(target: { service: string; health: () => Promise<HealthReading> }): Promise<void> {
     const at = Date.now();
     const started = performance.now();
     try {
-      const response = await request(`${target.baseUrl}/health`, { headersTimeout: REQUEST.livenessProbe, bodyTimeout: REQUEST.livenessProbe });
-      const text = await response.body.text();
-      const wellFormed = /^application\/health\+json/.test(String(response.headers['content-type'])) && /"status":"(pass|warn|fail)"/.test(text);
-      const poolStatus = /"poolStatus":"(\w+)"/.exec(text)?.[1];
+      const { status: poolStatus, answer } = await target.health();
+      const alive = answer.status !== 0 && poolStatus !== undefined;
       this.samples.push({
         at,
         service: target.service,
-        alive: wellFormed,
-        status: response.statusCode,
+        alive,
+        status: answer.status,
         poolStatus,
         ms: performance.now() - started,
-        ...(wellFormed ? {} : { error: `malformed health answer (HTTP ${response.statusCode})` }),
+        ...(alive ? {} : { error: answer.status === 0 ? (answer.error ?? 'no answer') : `health answer in no known form (HTTP ${answer.status})` }),
       });
     } catch (error) {
       this.samples.push({ at, service: target.service, alive: false, status: 0, poolStatus: undefined, ms: performance.now() - started, error: (error as { code?: string }).code ?? String(error) });

@@ -47,4 +47,22 @@ function applyPlan(result) {
   if (!result.labels.some((l) => l.name === 'severity')) result.labels.push({ name: 'severity', value: testCases[0].severity });
 }
 
-module.exports = { PHASES, TEST_CASES, PLAN_URL, applyPlan, planListener: { beforeTestResultWrite: applyPlan } };
+/**
+ * A scenario whose check could not be judged on this target (the step recorded a `notOffered`
+ * label), or whose action was skipped half-way, is reported skipped with the reasons — never passed:
+ * Allure would otherwise take the best of its steps.
+ */
+function markNotOffered(result) {
+  const notes = result.labels.filter((label) => label.name === 'notOffered').map((label) => label.value);
+  const skippedStep = (result.steps ?? []).some((step) => step.status === 'skipped');
+  if (result.status !== 'passed' || (notes.length === 0 && !skippedStep)) return;
+  result.status = 'skipped';
+  result.statusDetails = { ...result.statusDetails, message: notes.length > 0 ? `not run or not judged on this target:\n${notes.join('\n')}` : 'a step was skipped on this target' };
+}
+
+function beforeTestResultWrite(result) {
+  applyPlan(result);
+  markNotOffered(result);
+}
+
+module.exports = { PHASES, TEST_CASES, PLAN_URL, applyPlan, markNotOffered, planListener: { beforeTestResultWrite } };

@@ -25,8 +25,10 @@ export async function attachScenarioReport(world: PoolWorld): Promise<string[]> 
   } catch (error) {
     failures.push(`rendering the report charts: ${(error as Error).message}`);
   }
-  // The 99.9% promise is measured over the whole scenario, for every load scenario.
-  if (loadsOf(world).length > 0) {
+  // The 99.9% promise is measured over the whole scenario, for every load scenario (and by a health check only).
+  if (loadsOf(world).length > 0 && !timeline.liveness.probing) {
+    world.notOffered.push({ step: 'after the load: the plan\'s 99.9% uptime, measured by a liveness probe', kind: 'not judged', need: 'a health check to probe', why: 'this target describes none' });
+  } else if (loadsOf(world).length > 0) {
     const figure = timeline.liveness.figure();
     const measured = `${(figure.ratio * 100).toFixed(3)}% of ${figure.samples} probes answered`;
     await world.attach(JSON.stringify({ measured, limitText: `at least ${LIVENESS_LIMIT * 100}%`, ...figure }, null, 1), { mediaType: 'application/json', fileName: 'liveness.json' });

@@ -1,5 +1,10 @@
 import type { LoadResult } from '../load/generator';
-import type { TimelineJson, TimelinePhase } from '../monitoring/pool-timeline';
+import { describeEvidence, type TimelineJson, type TimelinePhase } from '../monitoring/pool-timeline';
+
+/** "backend: snapshot; auth: prometheus and pg_stat_activity". */
+function describeAllEvidence(timeline: TimelineJson): string {
+  return Object.entries(timeline.evidence).map(([service, evidence]) => `${service}: ${describeEvidence(evidence)}`).join('; ') || 'no reading';
+}
 
 /**
  * Charts for the report: vega-lite specs compiled and rendered to SVG by vega, headless (no
@@ -94,7 +99,8 @@ export function timelineSpec(timeline: TimelineJson, title: string): Spec {
         data: {
           values: timeline.samples
             .filter((s) => s.service === service)
-            .flatMap((s) => (['active', 'idle', 'waiting', 'capacity'] as const).map((series) => ({ s: seconds(s.t), series, value: s[series] }))),
+            // A figure the target's evidence does not give (waiting, from pg_stat_activity) is left out, not drawn as 0.
+            .flatMap((s) => (['active', 'idle', 'waiting', 'capacity'] as const).flatMap((series) => (s[series] === undefined ? [] : [{ s: seconds(s.t), series, value: s[series] }]))),
         },
         mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.6 },
         encoding: {
@@ -113,7 +119,7 @@ export function timelineSpec(timeline: TimelineJson, title: string): Spec {
     layer: [
       ...phaseLayers(timeline.phases),
       {
-        data: { values: timeline.samples.map((s) => ({ s: seconds(s.t), service: s.service, utilization: s.utilization })) },
+        data: { values: timeline.samples.flatMap((s) => (s.utilization === undefined ? [] : [{ s: seconds(s.t), service: s.service, utilization: s.utilization }])) },
         mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.6 },
         encoding: {
           x,
@@ -128,7 +134,9 @@ export function timelineSpec(timeline: TimelineJson, title: string): Spec {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: title,
-      subtitle: `pool sampled every ${timeline.everyMs} ms · liveness ${(liveness.ratio * 100).toFixed(2)}% of ${liveness.samples} probes answered (limit ${(liveness.limit * 100).toFixed(1)}%)`,
+      subtitle: `pool sampled every ${timeline.everyMs} ms from ${describeAllEvidence(timeline)} · ${
+        liveness.samples === 0 ? 'no health check to probe' : `liveness ${(liveness.ratio * 100).toFixed(2)}% of ${liveness.samples} probes answered (limit ${(liveness.limit * 100).toFixed(1)}%)`
+      }${Object.values(timeline.failedPolls).some((n) => n > 0) ? ` · polls without a reading: ${JSON.stringify(timeline.failedPolls)}` : ''}`,
     },
     config: CONFIG,
     background: 'white',

@@ -50,12 +50,12 @@ export function badInputOf(world: PoolWorld): BadInputEvidence {
 async function rememberShape(world: PoolWorld, service: ServiceName): Promise<void> {
   const record = badInputOf(world);
   record.target = service;
-  record.shapeBefore = shapeOf((await world.client(service).poolSnapshot()).config);
+  record.shapeBefore = shapeOf((await world.testApi(service).poolSnapshot()).config);
 }
 
 /** The pool shape a service reports now (to compare with the one before the bad input). */
 export async function currentShape(world: PoolWorld, service: ServiceName): Promise<PoolShape> {
-  return shapeOf((await world.client(service).poolSnapshot()).config);
+  return shapeOf((await world.testApi(service).poolSnapshot()).config);
 }
 
 // ---- HTTP ----------------------------------------------------------------------------------
@@ -65,7 +65,7 @@ export async function sendBadRequest(world: PoolWorld, phrase: string): Promise<
   const bad = BAD_HTTP_REQUESTS[phrase];
   if (!bad) throw new Error(`no bad request is called "${phrase}"`);
   await rememberShape(world, bad.service);
-  const { baseUrl } = world.client(bad.service);
+  const { baseUrl } = world.testApi(bad.service);
   const headers = { ...bad.request.headers, ...(bad.admin ? { authorization: `Bearer ${world.system.deployment.adminToken}` } : {}) };
   const refusal = await world.operations.start('bad input', () => sendRaw(baseUrl, { ...bad.request, headers })).result;
   badInputOf(world).refusal = refusal;
@@ -81,7 +81,7 @@ export async function setPoolSetting(world: PoolWorld, service: ServiceName, set
     throw new Error(`the value ${valueJson} in the table is not JSON (quote strings: "ten")`);
   }
   await rememberShape(world, service);
-  const client = world.client(service);
+  const client = world.testApi(service);
   const refusal = await world.operations.start('bad input', () => client.sendPoolChange({ [setting]: value })).result;
   badInputOf(world).refusal = refusal;
   return refusal;
@@ -89,7 +89,7 @@ export async function setPoolSetting(world: PoolWorld, service: ServiceName, set
 
 /** Another client of the service: the backend does a normal database operation, the auth service signs the test user in. */
 export async function serveAnotherClient(world: PoolWorld, service: ServiceName): Promise<{ served: Outcome; health: HealthAnswer }> {
-  const client = world.client(service);
+  const client = world.testApi(service);
   const served = await world.operations.start('another client', () =>
     service === 'backend' ? client.work('fast') : new AuthClient(client).login(TEST_USER.email, TEST_USER.password),
   ).result;
@@ -98,7 +98,7 @@ export async function serveAnotherClient(world: PoolWorld, service: ServiceName)
 
 /** A second signed-in WebSocket client asks for a normal database operation. */
 export async function serveAnotherWebSocketClient(world: PoolWorld): Promise<Outcome> {
-  const token = await new AuthClient(world.client('auth')).token();
+  const token = await new AuthClient(world.testApi('auth')).token();
   const other = await WebSocketClient.connect(world.system.deployment.backendUrl, token);
   world.onCleanup(() => other.close());
   const answer = await world.operations.start('another WebSocket client', () => other.request({ id: 'another-client', op: 'fast' })).result;

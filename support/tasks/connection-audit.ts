@@ -1,17 +1,17 @@
 import type { DatabaseAudit } from '../clients/database-audit';
-import type { ServiceClient } from '../clients/service-client';
+import type { PoolReading, ServiceTarget } from '../targets/service-target';
 
 /** What a service says it holds, beside what PostgreSQL says it holds (pg_stat_activity by application_name). */
 export interface ConnectionAudit {
   service: string;
-  reported: { active: number; idle: number; total: number; waiting: number; poolSize: number };
+  /** The service's reading (each figure with the evidence it came from). */
+  reported: PoolReading;
   database: { total: number; busy: number };
 }
 
-/** Reads both sides once: the service's own snapshot, then PostgreSQL's view of the same service. */
-export async function auditConnections(client: ServiceClient, audit: DatabaseAudit): Promise<ConnectionAudit> {
-  const { connections } = await client.poolSnapshot();
-  const database = await audit.connectionsOf(client.service);
-  const { active, idle, total, waiting, poolSize } = connections;
-  return { service: client.service, reported: { active, idle, total, waiting, poolSize }, database };
+/** Reads both sides once: the service's pool state, then PostgreSQL's view of the same connections. */
+export async function auditConnections(target: ServiceTarget, audit: DatabaseAudit): Promise<ConnectionAudit> {
+  const reported = await target.poolState();
+  const database = await audit.connectionsOf(target.applicationName);
+  return { service: target.service, reported, database };
 }

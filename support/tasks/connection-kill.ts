@@ -46,7 +46,7 @@ export function killOf(world: PoolWorld): KillFigures {
  * or the recovery limit passes; every request stays tracked, so the After hook waits for each.
  */
 export async function terminateConnectionsUnderLoad(world: PoolWorld, service: ServiceName): Promise<KillFigures> {
-  const client = world.client(service);
+  const client = world.testApi(service);
   const audit = world.requireAudit();
   let stopped = false;
   const callers = Array.from({ length: QUICK_CALLERS }, async () => {

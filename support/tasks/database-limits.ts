@@ -31,7 +31,7 @@ async function endPoolConnections(world: PoolWorld, service: ServiceName): Promi
   await audit.terminateConnectionsOf(service);
   await eventually(async () => {
     expect((await audit.connectionsOf(service)).total, `${service} pool connections left after ending them`).to.equal(0);
-    expect((await world.client(service).poolSnapshot()).connections.total, `${service} pool's own count of open connections`).to.equal(0);
+    expect((await world.testApi(service).poolSnapshot()).connections.total, `${service} pool's own count of open connections`).to.equal(0);
   }, { within: WAIT.settle });
 }
 

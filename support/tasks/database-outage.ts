@@ -54,7 +54,7 @@ const quickLabel = (service: ServiceName): string => `quick:${service}`;
 
 /** One cheap request that needs the service's database: backend work, or auth's "who am I" (a user read). */
 export async function quickRequestFor(world: PoolWorld, service: ServiceName): Promise<() => Promise<Outcome>> {
-  const client = world.client(service);
+  const client = world.testApi(service);
   if (service === 'backend') return () => client.work('fast');
   const auth = new AuthClient(client);
   const token = await auth.token();
@@ -136,9 +136,9 @@ export async function watchRecoveryAfterOutage(world: PoolWorld, withinMs: numbe
       figures.recovery[service] = recovery;
       while (Date.now() < deadline && (recovery.healthyAgainMs === undefined || recovery.servingAgainMs === undefined)) {
         if (recovery.healthyAgainMs === undefined) {
-          const health = await world.client(service).health();
-          if (health.body?.poolStatus === 'healthy') recovery.healthyAgainMs = health.finishedAt - backAt;
-          else recovery.latestAnswer = `/health ${describeOutcome(health)} ${JSON.stringify(health.body)}`;
+          const health = await world.target(service).health();
+          if (health.status === 'healthy') recovery.healthyAgainMs = health.answer.finishedAt - backAt;
+          else recovery.latestAnswer = `health check ${describeOutcome(health.answer)} ${JSON.stringify(health.answer.body)}`;
         } else {
           // Under load, a quick request the callers sent after the database was back; otherwise one sent now.
           const op = world.operations.labelled(quickLabel(service)).find((o) => o.startedAt >= backAt && o.outcome?.status === 200);

@@ -1,16 +1,17 @@
-import type { Duration } from '../duration';
+import { Duration } from '../duration';
 import { runClosedLoop, type LoadResult } from '../load/generator';
 import type { LoadProfile } from '../load/profiles';
 import { capacityOf } from '../pool-shape';
 import { ScenarioState } from '../scenario-state';
 import type { ServiceName } from '../system-under-test';
+import type { PoolReading } from '../targets/service-target';
 import type { PoolWorld } from '../world';
 
-/** One load run against a service, with the service's pool counters around it. */
+/** One load run against a service, with the service's pool readings around it. */
 export interface LoadRun extends LoadResult {
   service: string;
-  countersBefore: Record<string, number>;
-  countersAfter: Record<string, number>;
+  before: PoolReading;
+  after: PoolReading;
 }
 
 const loads = new ScenarioState<LoadRun[]>('no load', () => []);
@@ -31,14 +32,15 @@ export function lastLoad(world: PoolWorld): LoadRun {
  * for the profile's hold time), marks its phases on the timeline, and records the run.
  */
 export async function generateLoad(world: PoolWorld, service: ServiceName, profile: LoadProfile): Promise<LoadRun> {
-  const client = world.client(service);
-  const before = await client.poolSnapshot();
-  const result = await runClosedLoop({ baseUrl: client.baseUrl, path: `/api/work/hold?seconds=${profile.holdSeconds}` }, profile);
-  const after = await client.poolSnapshot();
+  const target = world.target(service);
+  const request = target.holdingRequest(Duration.ofSeconds(profile.holdSeconds));
+  const before = await target.poolState();
+  const result = await runClosedLoop({ baseUrl: target.url, ...request }, profile);
+  const after = await target.poolState();
   for (const segment of result.profile.segments) {
     world.timeline?.markPhase(segment.name, segment.kind, result.startedAt + segment.fromMs, result.startedAt + segment.toMs);
   }
-  const run: LoadRun = { service, ...result, countersBefore: before.counters, countersAfter: after.counters };
+  const run: LoadRun = { service, ...result, before, after };
   loadsOf(world).push(run);
   return run;
 }

@@ -6,17 +6,12 @@ import { HUNG_STATEMENT, WAIT } from '../timeouts';
 import type { PoolWorld } from '../world';
 
 /**
- * Starts `count` operations that each hold one connection for `hold`, in the background, and
- * returns once the pool shows them holding (as many as its capacity allows).
+ * Starts `count` operations that each hold one connection for `hold`, in the background, the way
+ * the target holds connections (its hold endpoint, a lock from the database side, a sleeping SQL
+ * function), and returns once the pool shows them holding (as many as its capacity allows).
  */
 export async function holdConnections(world: PoolWorld, service: ServiceName, count: number, hold: Duration): Promise<void> {
-  const client = world.client(service);
-  for (let i = 0; i < count; i++) world.operations.start('holder', () => client.hold(hold));
-  const expected = Math.min(count, (await client.poolSnapshot()).connections.capacity);
-  await eventually(async () => {
-    const { connections } = await client.poolSnapshot();
-    expect(connections.active, `${service} connections held by the operations`).to.be.at.least(expected);
-  }, { within: Math.min(hold.ms, WAIT.shortly) });
+  await world.target(service).hold(world.operations, count, hold, 'holder');
 }
 
 /** Statements that run far past any limit: the pool does not clear until something ends them. */
@@ -31,7 +26,7 @@ export async function startHungStatements(world: PoolWorld, service: ServiceName
  * refused), and fewer than the room could get through.
  */
 export async function tryHoldingConnectionsOneByOne(world: PoolWorld, service: ServiceName, count: number, hold: Duration): Promise<void> {
-  const client = world.client(service);
+  const client = world.testApi(service);
   for (let i = 0; i < count; i++) {
     const holder = world.operations.start('holder', () => client.hold(hold));
     const holding = world.operations.labelled('holder').filter((op) => !op.outcome).length;

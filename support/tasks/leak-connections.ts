@@ -17,7 +17,7 @@ async function changeLeakSettings(client: ServiceClient, change: Partial<LeakSet
 
 /** Changes the leak settings for this scenario; the previous ones come back when it ends. */
 export async function configureLeakDetection(world: PoolWorld, service: ServiceName, change: Partial<LeakSettings>): Promise<void> {
-  const client = world.client(service);
+  const client = world.testApi(service);
   const { settings: previous } = await client.leakReport();
   world.onCleanup(async () => {
     await changeLeakSettings(client, previous);
@@ -27,7 +27,7 @@ export async function configureLeakDetection(world: PoolWorld, service: ServiceN
 
 /** Changes them now (already restored at the end by configureLeakDetection). */
 export function changeLeakDetection(world: PoolWorld, service: ServiceName, change: Partial<LeakSettings>): Promise<LeakReport> {
-  return changeLeakSettings(world.client(service), change);
+  return changeLeakSettings(world.testApi(service), change);
 }
 
 /**
@@ -35,7 +35,7 @@ export function changeLeakDetection(world: PoolWorld, service: ServiceName, chan
  * scenario proves, the leak is taken back when it ends, so the next scenario starts clean.
  */
 export async function leakConnection(world: PoolWorld, service: ServiceName, mode: 'held' | 'dropped'): Promise<LeakedConnection> {
-  const client = world.client(service);
+  const client = world.testApi(service);
   world.onCleanup(() => takeBackLeaks(client));
   const outcome = await world.operations.start('leak', () => client.leak(mode)).result;
   expect(outcome.status, `POST /api/work/leak?mode=${mode} (needs FAULT_INJECTION=on): ${describeOutcome(outcome)} ${JSON.stringify(outcome.body)}`).to.equal(200);

@@ -1,4 +1,6 @@
 import { ServiceClient } from '../clients/service-client';
+import { ContractTarget } from '../targets/contract-target';
+import type { ServiceTarget } from '../targets/service-target';
 import { ScenarioState } from '../scenario-state';
 import type { ServiceName } from '../system-under-test';
 import type { ServiceProcess } from '../../testkit/service-process';
@@ -8,6 +10,8 @@ import type { PoolWorld } from '../world';
 export interface NewInstance {
   process: ServiceProcess;
   client: ServiceClient;
+  /** The same instance, as the steps drive a service (its health, its requests). */
+  target: ServiceTarget;
   startedInMs: number;
 }
 
@@ -27,7 +31,8 @@ export async function startNewInstance(world: PoolWorld, service: ServiceName): 
   const started = Date.now();
   const process = await spawn(service, {});
   world.onCleanup(() => process.stop());
-  const instance = { process, client: new ServiceClient(service, process.url, world.system.deployment.adminToken), startedInMs: Date.now() - started };
+  const client = new ServiceClient(service, process.url, world.system.deployment.adminToken);
+  const instance = { process, client, target: new ContractTarget(service, client, world.shapeOf(service)), startedInMs: Date.now() - started };
   instances.set(world, instance);
   return instance;
 }

@@ -3,6 +3,7 @@ import { eventually } from '../eventually';
 import { ScenarioState } from '../scenario-state';
 import type { ServiceName } from '../system-under-test';
 import { WAIT } from '../timeouts';
+import type { PoolReading } from '../targets/service-target';
 import type { PoolWorld } from '../world';
 
 /** What one round of operations left behind, once the pool settled (test case 4's drift check). */
@@ -13,16 +14,17 @@ export interface RoundFigures {
   answeredAt: number;
   /** The counts before the round: what "back to baseline" means. */
   baseline: { active: number; total: number };
-  /** The service's own counts. */
+  /** The service's counts (each from the evidence `evidence` names; waiting only where the target reports it). */
   active: number;
-  waiting: number;
+  waiting: number | undefined;
   total: number;
   poolSize: number;
   /** What pg_stat_activity says the service holds. */
   database: { total: number; busy: number };
-  /** Counter growth over the round. */
-  acquired: number;
-  released: number;
+  /** Counter growth over the round, where the target counts acquires and releases. */
+  acquired: number | undefined;
+  released: number | undefined;
+  evidence: PoolReading['evidence'];
 }
 
 const rounds = new ScenarioState<RoundFigures[]>('no rounds of operations', () => []);
@@ -35,55 +37,51 @@ export function roundsOf(world: PoolWorld): RoundFigures[] {
 /** How long each succeeding operation of a round holds its connection: long enough for the sampler to see the pool full. */
 const ROUND_HOLD = Duration.ofMilliseconds(500);
 
-/** Positions of `failing` operations spread evenly among `count`. */
-function failingPositions(count: number, failing: number): Set<number> {
-  if (!Number.isInteger(failing) || failing < 0 || failing > count) throw new Error(`${failing} failing of ${count} operations is not allowed`);
-  return new Set(Array.from({ length: failing }, (_, k) => Math.floor(((k + 0.5) * count) / failing)));
-}
-
 /**
- * One round of test case 4: `count` operations at once, `failing` of them failing inside the
- * database, the rest holding their connection briefly. Waits for every answer, then (up to the
- * settle deadline) for the pool to go quiet, and records what it left behind — without judging it.
+ * One round of test case 4: `count` operations, `failing` of them failing inside the database, the
+ * rest holding their connection briefly (the target's way of holding). Waits for every answer, then
+ * (up to the settle deadline) for the pool to go quiet, and records what it left behind — without
+ * judging it.
  */
 export async function runOperationRound(world: PoolWorld, service: ServiceName, count: number, failing: number): Promise<RoundFigures> {
-  const client = world.client(service);
+  const target = world.target(service);
   const audit = world.requireAudit();
   const round = roundsOf(world).length + 1;
-  const before = await client.poolSnapshot();
-  const failingAt = failingPositions(count, failing);
+  const before = await target.poolState();
   const startedAt = Date.now();
-  for (let i = 0; i < count; i++) {
-    if (failingAt.has(i)) world.operations.start('failing operation', () => client.work('fail'));
-    else world.operations.start('operation', () => client.hold(ROUND_HOLD));
-  }
+  // The failing ones first: the target may not describe one, and nothing is held yet if so.
+  for (let i = 0; i < failing; i++) world.operations.start('failing operation', () => target.sendFailingRequest());
+  await target.hold(world.operations, count - failing, ROUND_HOLD, 'operation');
   await world.operations.settled();
   const answeredAt = Date.now();
   world.timeline?.markPhase(`round ${round}: ${count} operations, ${failing} failing`, 'operations', startedAt, answeredAt);
   const quiet = async () => {
-    const snapshot = await client.poolSnapshot();
-    const database = await audit.connectionsOf(service);
-    const { active, waiting, total } = snapshot.connections;
-    return { snapshot, database, quiet: active === before.connections.active && waiting === 0 && database.busy === 0 && database.total === total };
+    const reading = await target.poolState();
+    const database = await audit.connectionsOf(target.applicationName);
+    const open = reading.open ?? database.total;
+    return { reading, database, quiet: reading.active === before.active && (reading.waiting ?? 0) === 0 && database.busy === 0 && database.total === open };
   };
   const after = await eventually(async () => {
     const state = await quiet();
     if (!state.quiet) throw new Error('not quiet yet');
     return state;
   }, { within: WAIT.settle }).catch(() => quiet());
-  const { connections, counters } = after.snapshot;
+  const { reading } = after;
+  const growth = (key: 'acquired' | 'released') => (reading[key] === undefined || before[key] === undefined ? undefined : reading[key]! - before[key]!);
   const figures: RoundFigures = {
     round,
     startedAt,
     answeredAt,
-    baseline: { active: before.connections.active, total: before.connections.total },
-    active: connections.active,
-    waiting: connections.waiting,
-    total: connections.total,
-    poolSize: connections.poolSize,
+    baseline: { active: before.active ?? 0, total: before.open ?? 0 },
+    active: reading.active ?? 0,
+    waiting: reading.waiting,
+    total: reading.open ?? after.database.total,
+    // What the pool keeps open once idle: pool_size, or its one size where overflow is not its own.
+    poolSize: reading.poolSize ?? (target.hasOverflow ? target.shape.poolSize : target.shape.poolSize + target.shape.maxOverflow),
     database: after.database,
-    acquired: (counters.acquired ?? 0) - (before.counters.acquired ?? 0),
-    released: (counters.released ?? 0) - (before.counters.released ?? 0),
+    acquired: growth('acquired'),
+    released: growth('released'),
+    evidence: reading.evidence,
   };
   roundsOf(world).push(figures);
   return figures;

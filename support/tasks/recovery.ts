@@ -26,7 +26,7 @@ export function recoveryOf(world: PoolWorld): RecoveryMarks {
 
 /** Changes the recovery settings for this scenario; the previous ones come back when it ends. */
 export async function configureRecovery(world: PoolWorld, service: ServiceName, change: Partial<RecoverySettings>): Promise<void> {
-  const client = world.client(service);
+  const client = world.testApi(service);
   const { settings: previous } = await client.recoveryReport();
   world.onCleanup(async () => {
     const restored = await client.configureRecovery(previous);

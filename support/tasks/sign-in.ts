@@ -1,7 +1,7 @@
 import { AuthClient, TEST_USER } from '../clients/auth-client';
-import type { PoolSnapshot } from '../clients/contract';
 import type { Outcome } from '../clients/outcome';
 import { ScenarioState } from '../scenario-state';
+import type { PoolReading } from '../targets/service-target';
 import type { PoolWorld } from '../world';
 
 /** One sign-in: a login and a token check on the auth service, each with its own answer. */
@@ -15,7 +15,9 @@ export class SignInMeasures {
   baseline: SignIn[] = [];
   duringExhaustion: SignIn[] = [];
   /** The auth pool as it was before the backend was exhausted. */
-  authBefore: PoolSnapshot | undefined;
+  authBefore: PoolReading | undefined;
+  /** Epoch ms the baseline began: health changes of the auth service after it belong to this scenario. */
+  since = Date.now();
   /** The auth pool's acquired + rejected + timeouts before a login storm. */
   authAdmissionsBefore: number | undefined;
 }
@@ -26,28 +28,30 @@ export function signInsOf(world: PoolWorld): SignInMeasures {
   return measures.of(world);
 }
 
-/** `count` sign-ins one after another (login, then "who am I" with the new token), each tracked. */
+/** `count` sign-ins one after another (login, then a check of the new token), each tracked. */
 export async function signInRounds(world: PoolWorld, count: number, label: string): Promise<SignIn[]> {
-  const auth = new AuthClient(world.client('auth'));
-  const { email, password } = TEST_USER;
+  const auth = world.target('auth');
   const rounds: SignIn[] = [];
   for (let i = 0; i < count; i++) {
-    const login = await world.operations.start(`${label}: login`, () => auth.login(email, password)).result;
-    const token = (login.body as { accessToken?: string } | undefined)?.accessToken ?? '';
-    const tokenCheck = await world.operations.start(`${label}: token check`, () => auth.me(token)).result;
-    rounds.push({ login, tokenCheck });
+    const signIn = auth.signIn();
+    // Tracked as operations, so the After hook waits for them like for every other request.
+    const login = world.operations.start(`${label}: login`, async () => (await signIn).login);
+    const tokenCheck = world.operations.start(`${label}: token check`, async () => (await signIn).tokenCheck);
+    rounds.push({ login: await login.result, tokenCheck: await tokenCheck.result });
   }
   return rounds;
 }
 
 /** Remembers the auth pool as it is now: what "untouched" is judged against. */
 export async function rememberAuthPool(world: PoolWorld): Promise<void> {
-  signInsOf(world).authBefore = await world.client('auth').poolSnapshot();
+  const measures = signInsOf(world);
+  measures.since = Date.now();
+  measures.authBefore = await world.target('auth').poolState();
 }
 
 /** `count` logins of the test user at once, counted against the auth pool's admissions before them. */
 export async function startLoginStorm(world: PoolWorld, count: number): Promise<void> {
-  const auth = new AuthClient(world.client('auth'));
+  const auth = new AuthClient(world.testApi('auth'));
   signInsOf(world).authAdmissionsBefore = await authAdmissions(world);
   const { email, password } = TEST_USER;
   for (let i = 0; i < count; i++) world.operations.start('login', () => auth.login(email, password));
@@ -55,6 +59,6 @@ export async function startLoginStorm(world: PoolWorld, count: number): Promise<
 
 /** Acquired + rejected + timed out: every time the auth pool was asked for a connection. */
 export async function authAdmissions(world: PoolWorld): Promise<number> {
-  const { counters } = await world.client('auth').poolSnapshot();
+  const { counters } = await world.testApi('auth').poolSnapshot();
   return (counters.acquired ?? 0) + (counters.rejected ?? 0) + (counters.timeouts ?? 0);
 }

@@ -1,6 +1,6 @@
-import { AuthClient } from '../clients/auth-client';
-import { WebSocketClient } from '../clients/websocket-client';
+import type { WebSocketClient } from '../clients/websocket-client';
 import { ScenarioState } from '../scenario-state';
+import { NotOffered } from '../targets/not-offered';
 import type { PoolWorld } from '../world';
 
 /**
@@ -17,7 +17,7 @@ export class WebSocketSessions {
   constructor(private readonly world: PoolWorld) {}
 
   async open(token: string | undefined): Promise<WebSocketClient> {
-    const client = await WebSocketClient.connect(this.world.system.deployment.backendUrl, token);
+    const client = await this.world.target('backend').openWebSocket(token);
     this.world.onCleanup(() => client.close());
     this.socket = client;
     return client;
@@ -37,7 +37,9 @@ export function webSocketsOf(world: PoolWorld): WebSocketSessions {
 
 /** Signs in as the test user at the auth service and opens the backend's WebSocket with the token. */
 export async function openSignedInWebSocket(world: PoolWorld): Promise<WebSocketClient> {
-  return webSocketsOf(world).open(await new AuthClient(world.client('auth')).token());
+  const backend = world.target('backend');
+  if (!backend.hasWebSocket) throw new NotOffered('a WebSocket', `${backend.label} has none the suite can speak to (the target file describes no websocket)`);
+  return webSocketsOf(world).open(await world.target('auth').token());
 }
 
 /** Tries to open the WebSocket with a bad token; remembers the token and the refusal. */

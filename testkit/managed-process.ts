@@ -1,0 +1,132 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import readline from 'node:readline';
+
+export interface ProcessSpec {
+  name: string;
+  /** The program and its arguments. */
+  command: readonly string[];
+  cwd: string;
+  /** Set on top of this process's environment; an undefined value removes an inherited variable. */
+  env: Record<string, string | undefined>;
+  /**
+   * When it is ready: a line of its output (the first group, if any, is kept as `announced`), or a
+   * check the caller polls (a request that answers). Until then start() waits, up to `startTimeoutMs`.
+   */
+  ready: { line: RegExp } | { check: () => Promise<boolean>; everyMs?: number };
+  startTimeoutMs?: number;
+  /** Lines of output kept for recentOutput() (default 200; Infinity keeps all). */
+  outputLinesKept?: number;
+}
+
+const OUTPUT_LINES_KEPT = 200;
+
+/** Why a process did not become ready: its last line, and its exit code when it ended. */
+export class ProcessStartError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number | null | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A program run as a child process: started and awaited until it is ready, its output kept, and
+ * stopped with SIGTERM (SIGKILL if it does not go in time). The one place the testkit spawns.
+ */
+export class ManagedProcess {
+  private exitCode: number | null | undefined;
+  private readonly exited: Promise<void>;
+  /** What the ready line announced (its first group), e.g. the URL. */
+  announced: string | undefined;
+
+  private constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+    private readonly output: string[],
+  ) {
+    this.exited = new Promise<void>((resolve) =>
+      child.once('exit', (code, signal) => {
+        this.exitCode = code ?? (signal ? null : code);
+        resolve();
+      }),
+    );
+  }
+
+  static async start(spec: ProcessSpec): Promise<ManagedProcess> {
+    const [program, ...args] = spec.command;
+    if (!program) throw new Error(`${spec.name}: no command to run`);
+    const child = spawn(program, args, { cwd: spec.cwd, env: { ...process.env, ...spec.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const output: string[] = [];
+    const kept = spec.outputLinesKept ?? OUTPUT_LINES_KEPT;
+    const keep = (line: string): void => {
+      output.push(line);
+      if (output.length > kept) output.shift();
+    };
+    child.on('error', (error) => keep(`${spec.name}: ${error.message}`));
+    readline.createInterface({ input: child.stderr! }).on('line', keep);
+    const stdout = readline.createInterface({ input: child.stdout! });
+    stdout.on('line', keep);
+    const managed = new ManagedProcess(spec.name, child, output);
+    const timeoutMs = spec.startTimeoutMs ?? 30_000;
+    const lastLine = (): string => output.filter((l) => l.trim()).at(-1) ?? `${spec.name} exited with code ${managed.exitCode}`;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let settled = false;
+        const finish = (error?: Error): void => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          if (error) reject(error);
+          else resolve();
+        };
+        const timer = setTimeout(() => finish(new ProcessStartError(`${spec.name} was not ready within ${timeoutMs} ms:\n${output.slice(-20).join('\n')}`, undefined)), timeoutMs);
+        // The program's own last line says why it ended (e.g. an invalid configuration value); the exit code rides along.
+        void managed.exited.then(() => finish(new ProcessStartError(lastLine(), managed.exitCode)));
+        if ('line' in spec.ready) {
+          const pattern = spec.ready.line;
+          stdout.on('line', (line) => {
+            const match = pattern.exec(line);
+            if (!match) return;
+            managed.announced = match[1];
+            finish();
+          });
+        } else {
+          const { check, everyMs = 100 } = spec.ready;
+          void (async () => {
+            while (!settled) {
+              if (await check().catch(() => false)) return finish();
+              await new Promise((r) => setTimeout(r, everyMs));
+            }
+          })();
+        }
+      });
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
+    return managed;
+  }
+
+  get isRunning(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  /** The exit code once it has exited (null: ended by a signal); undefined while it runs. */
+  get exitedWith(): number | null | undefined {
+    return this.exitCode;
+  }
+
+  recentOutput(lines = 30): string {
+    return this.output.slice(-lines).join('\n');
+  }
+
+  /** SIGTERM (a graceful close, for a program that has one), SIGKILL if it takes longer than `graceMs`. */
+  async stop(graceMs = 8_000): Promise<void> {
+    if (!this.isRunning) return;
+    this.child.kill('SIGTERM');
+    const killer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(killer);
+  }
+}

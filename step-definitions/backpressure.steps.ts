@@ -7,7 +7,7 @@ import type { PoolWorld } from '../support/world';
 
 Then('that request waits in the queue and succeeds once a connection frees up', async function (this: PoolWorld) {
   const request = this.operations.latest('extra');
-  await eventually(async () => expectWaitingWhileUnanswered(request, await this.target('backend').poolState()));
+  await eventually(async () => expectWaitingWhileUnanswered(request, await this.pool('backend')));
   expectServedAfterFirstRelease(await request.result, await this.operations.settled('holder'));
 });
 
@@ -28,7 +28,7 @@ Then('that request is refused at once with 429 and a Retry-After hint', async fu
 
 Then('the {service} stays up and has answered no request with a 500', async function (this: PoolWorld, service: ServiceName) {
   // Up: its health check answers; a service without one is judged by every request having had an answer.
-  if (this.target(service).hasHealth) expectServiceAnswersHealth(service, await this.target(service).health());
+  if (this.target(service).hasHealth) expectServiceAnswersHealth(service, await this.health(service));
   else expectEveryAnswerCame(this.operations);
   expectNoServerErrors(this.operations);
 });

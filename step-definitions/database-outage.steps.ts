@@ -23,7 +23,7 @@ Given('PostgreSQL is down', async function (this: PoolWorld) {
 });
 
 Then('every service reports critical health while it is down', async function (this: PoolWorld) {
-  for (const service of this.services) await eventually(async () => expectHealth(service, await this.target(service).health(), ['critical']), { within: WAIT.settle });
+  for (const service of this.services) await eventually(async () => expectHealth(service, await this.health(service), ['critical']), { within: WAIT.settle });
 });
 
 Then('every request sent while it is down is refused at once with 503 and a Retry-After hint', async function (this: PoolWorld) {

@@ -8,8 +8,7 @@ import { lastLoad } from '../support/tasks/generate-load';
 import type { PoolWorld } from '../support/world';
 
 function timelineOf(world: PoolWorld): PoolTimeline {
-  if (!world.timeline) throw new Error('the pool timeline sampler is not running in this scenario');
-  return world.timeline;
+  return world.sampled(lastLoad(world).service as ServiceName);
 }
 
 Then('the {service} pool utilization stayed at or below {int}%', function (this: PoolWorld, _service: ServiceName, percent: number) {
@@ -27,7 +26,7 @@ Then('after each spike the {service} was back to normal within {duration}', func
 });
 
 Then('the {service} stayed up throughout the load', async function (this: PoolWorld, service: ServiceName) {
-  expectStayedUp(lastLoad(this), timelineOf(this), await this.target(service).health());
+  expectStayedUp(lastLoad(this), timelineOf(this), await this.health(service));
 });
 
 Then('the {service} service stayed healthy throughout the load', function (this: PoolWorld, service: ServiceName) {

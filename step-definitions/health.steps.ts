@@ -8,11 +8,11 @@ import { WAIT } from '../support/timeouts';
 import type { PoolWorld } from '../support/world';
 
 Then('the {service} health is {health} or {health}', async function (this: PoolWorld, service: ServiceName, one: HealthStatus, other: HealthStatus) {
-  await eventually(async () => expectHealth(service, await this.target(service).health(), [one, other]), { within: WAIT.shortly });
+  await eventually(async () => expectHealth(service, await this.health(service), [one, other]), { within: WAIT.shortly });
 });
 
 Then('the {service} health becomes {health}', async function (this: PoolWorld, service: ServiceName, status: HealthStatus) {
-  await eventually(async () => expectHealth(service, await this.target(service).health(), [status]), { within: WAIT.settle });
+  await eventually(async () => expectHealth(service, await this.health(service), [status]), { within: WAIT.settle });
 });
 
 // Only this scenario's history: the service's own record where it keeps one, else the health checks the suite sampled.

@@ -11,7 +11,7 @@ import type { PoolWorld } from '../support/world';
 
 Given('the normal speed of {int} auth sign-ins \\(login and token check) has been measured', async function (this: PoolWorld, count: number) {
   // Normal means healthy: pressure left by an earlier scenario must age out of the health window first.
-  await eventually(async () => expectHealth('auth', await this.target('auth').health(), ['healthy']), { within: WAIT.settle });
+  await eventually(async () => expectHealth('auth', await this.health('auth'), ['healthy']), { within: WAIT.settle });
   await rememberAuthPool(this);
   signInsOf(this).baseline = await signInRounds(this, count, 'baseline');
 });
@@ -32,7 +32,7 @@ Then('a WebSocket client can still sign in to the backend, and its pings are ans
 Then('the auth pool saw no timeout, refusal or error, and its health stayed healthy', async function (this: PoolWorld) {
   const { authBefore, since } = signInsOf(this);
   const samples = this.timeline!.liveness.samples.filter((s) => s.at >= since);
-  const counted = expectPoolUntouched(authBefore!, await this.target('auth').poolState(), samples);
+  const counted = expectPoolUntouched(authBefore!, await this.pool('auth'), samples);
   this.attach(`evidence: ${counted.join(', ')} from ${describeEvidence(authBefore!.evidence)}; health from ${samples.length} health checks sampled since the baseline`);
 });
 

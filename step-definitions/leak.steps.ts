@@ -52,8 +52,9 @@ Then('{int} operations succeeded and {int} failed with a database error', functi
 
 Then('the {service} active connection count peaked at {int} and returned to its baseline', async function (this: PoolWorld, service: ServiceName, peak: number) {
   const round = roundsOf(this).at(-1)!;
-  expectActivePeaked(this.timeline!, service, round, peak);
-  await eventually(() => expectActiveBackAtBaseline(this.timeline!, service, round), { within: WAIT.settle });
+  const timeline = this.sampled(service);
+  expectActivePeaked(timeline, service, round, peak);
+  await eventually(() => expectActiveBackAtBaseline(timeline, service, round), { within: WAIT.settle });
 });
 
 Then('the {service} pool counted {int} connections acquired and {int} released', function (this: PoolWorld, _service: ServiceName, acquired: number, released: number) {

@@ -37,7 +37,7 @@ When('the blocking operations have finished', async function (this: PoolWorld) {
 Then('{int} operations hold {service} connections and {int} requests wait in the queue', async function (this: PoolWorld, active: number, service: ServiceName, waiting: number) {
   // Checked well before the pool timeout ends the waits.
   const within = this.shapeOf(service).poolTimeout.ms * 0.6;
-  await eventually(async () => expectQueue(await this.target(service).poolState(), active, waiting), { within });
+  await eventually(async () => expectQueue(await this.pool(service), active, waiting), { within });
 });
 
 Then('the {int} waiting requests are refused with 503 at the {duration} pool timeout, not earlier and at most {duration} later', async function (this: PoolWorld, count: number, timeout: Duration, late: Duration) {
@@ -47,7 +47,7 @@ Then('the {int} waiting requests are refused with 503 at the {duration} pool tim
 });
 
 Then('the {service} queue length metric followed the number of waiting requests over time', async function (this: PoolWorld, service: ServiceName) {
-  const followed = expectQueueLengthFollowed(this.timeline!, service, await answersWith(this.operations, 503));
+  const followed = expectQueueLengthFollowed(this.sampled(service), service, await answersWith(this.operations, 503));
   this.attach(`waiting count checked in ${followed.samples} samples; peak ${followed.peak}; ${followed.plateau} samples at the full queue`);
 });
 

@@ -53,8 +53,11 @@ BeforeStep(function (this: PoolWorld, { pickleStep }) {
   this.currentStep = pickleStep;
 });
 
-AfterStep(function (this: PoolWorld) {
+// Each check says which evidence it used: the notes its reads left, attached to the step.
+AfterStep(async function (this: PoolWorld) {
   this.currentStep = undefined;
+  if (this.stepEvidence.size > 0) await this.attach(`evidence: ${[...this.stepEvidence].join('; ')}`, { mediaType: 'text/plain', fileName: 'evidence.txt' });
+  this.stepEvidence.clear();
 });
 
 // Waits for every request the scenario started, then audits for leaks: a leak fails the scenario. A

@@ -12,9 +12,16 @@ import type { PoolShape } from './pool-shape';
 import { attachScenarioReport } from './report/attachments';
 import { runningSystem, type RunningSystem, type ServiceName } from './system-under-test';
 import { NotOffered } from './targets/not-offered';
-import type { ServiceTarget } from './targets/service-target';
+import type { HealthReading, PoolReading, ServiceTarget } from './targets/service-target';
 import { auditConnections } from './tasks/connection-audit';
 import { WAIT } from './timeouts';
+
+/** "active, waiting from prometheus; capacity from the shape the suite set". */
+export function describeFigures(evidence: PoolReading['evidence']): string {
+  const bySource = new Map<string, string[]>();
+  for (const [figure, source] of Object.entries(evidence)) bySource.set(source!, [...(bySource.get(source!) ?? []), figure]);
+  return [...bySource].map(([source, figures]) => `${figures.join(', ')} from ${source}`).join('; ') || 'no figures';
+}
 
 /** worldParameters, set per profile in cucumber.js. */
 export interface SuiteParameters {
@@ -46,6 +53,8 @@ export class PoolWorld extends World<SuiteParameters> {
   currentStep: messages.PickleStep | undefined;
   /** Steps this target could not run or judge, in order. */
   readonly notOffered: NotOfferedStep[] = [];
+  /** The evidence the current step used (its pool readings, health checks, PostgreSQL's view): attached after it. */
+  readonly stepEvidence = new Set<string>();
   private readonly cleanups: Array<() => Promise<void>> = [];
 
   constructor(options: IWorldOptions<SuiteParameters>) {
@@ -71,12 +80,41 @@ export class PoolWorld extends World<SuiteParameters> {
 
   /** The suite's own test API of a service: our services have it, a described target does not (NotOffered). */
   testApi(service: ServiceName): ServiceClient {
-    return this.target(service).testApi();
+    const client = this.target(service).testApi();
+    this.noteEvidence(`${service}: its own record, through the suite's test API (/admin/pool…)`);
+    return client;
   }
 
   requireAudit(): DatabaseAudit {
     if (!this.audit) throw new NotOffered('database access for the pg_stat_activity audit', 'this target gives the suite none (set DATABASE_URL)');
+    this.noteEvidence("PostgreSQL's own view: pg_stat_activity");
     return this.audit;
+  }
+
+  /** Notes evidence the current step used (nothing outside a step). */
+  noteEvidence(note: string): void {
+    if (this.currentStep) this.stepEvidence.add(note);
+  }
+
+  /** A service's pool reading, its evidence noted for the current step. */
+  async pool(service: ServiceName): Promise<PoolReading> {
+    const reading = await this.target(service).poolState();
+    this.noteEvidence(`${service} pool: ${describeFigures(reading.evidence)}`);
+    return reading;
+  }
+
+  /** The scenario's pool timeline, for a check over time: its evidence noted for the current step. */
+  sampled(service: ServiceName): PoolTimeline {
+    if (!this.timeline) throw new Error('the pool timeline sampler is not running in this scenario');
+    this.noteEvidence(`${service} pool over time: sampled every ${this.timeline.toJSON().everyMs} ms, ${describeFigures(this.timeline.evidence[service] ?? {})}`);
+    return this.timeline;
+  }
+
+  /** A service's health check, noted for the current step. */
+  async health(service: ServiceName): Promise<HealthReading> {
+    const reading = await this.target(service).health();
+    this.noteEvidence(`${service} health: its health check (${reading.answer.status ? `HTTP ${reading.answer.status}` : 'no answer'})`);
+    return reading;
   }
 
   /** The shape a service's pool runs with now. */

@@ -108,6 +108,11 @@ export class ManagedProcess {
     return managed;
   }
 
+  /** The operating system's process id (undefined if it never started). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   get isRunning(): boolean {
     return this.exitCode === undefined;
   }

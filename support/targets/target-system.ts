@@ -11,6 +11,7 @@ import type { PoolShape } from '../pool-shape';
 import { REQUEST } from '../timeouts';
 import type { ServiceDescription, TargetDescription } from './description';
 import { DescribedTarget, initialShape, shapeValues } from './described-target';
+import { METRIC_MAPS, parsePrometheusText, seriesValue, type MetricNameMap } from './metric-maps';
 import { fillTemplate, type TemplateValue } from './templates';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -59,11 +60,40 @@ export class TargetSystem {
     return this.auditUrl;
   }
 
+  /** The process id of a service the suite started (for a test that makes it disappear). */
+  pidOf(name: ServiceName): number | undefined {
+    return this.started.find((s) => s.name === name)?.process?.pid;
+  }
+
   async stop(): Promise<void> {
     await Promise.all(Object.values(this.targets).map((target) => target!.releaseScenario()));
     await Promise.all(this.started.map((service) => service.process?.stop()));
     await this.audit?.close();
     this.audit = undefined;
+  }
+
+  /**
+   * Every series a Prometheus source names must be one the service exposes: a name the file gives
+   * that is not there is a mistake in the file (stops the run, naming it); a name of a ready-made
+   * map that is not there only means that figure is not offered (said once, on stderr).
+   */
+  private async checkMetricNames(name: ServiceName, service: ServiceDescription, url: string): Promise<void> {
+    for (const [index, source] of service.state.entries()) {
+      if (source.via !== 'prometheus') continue;
+      const where = `services.${name}.state[${index}]`;
+      const answer = await sendRaw(url, { method: 'GET', path: source.path }, REQUEST.livenessProbe);
+      if (answer.status !== 200) throw new Error(`${this.description.name}: ${where}.path: GET ${source.path} answered ${answer.status || answer.error}, not a Prometheus exposition`);
+      const samples = parsePrometheusText(String(answer.body));
+      const names: MetricNameMap = typeof source.names === 'string' ? METRIC_MAPS[source.names as keyof typeof METRIC_MAPS] : source.names;
+      const missing = Object.entries(names).filter(([, spec]) => spec && seriesValue(samples, spec, source.labels) === undefined);
+      if (missing.length === 0) continue;
+      const list = missing.map(([figure, spec]) => `${figure}: ${spec}`).join(', ');
+      if (typeof source.names !== 'string') {
+        const exposed = [...new Set(samples.map((s) => s.name))].filter((n) => !n.startsWith('nodejs_') && !n.startsWith('process_')).slice(0, 15).join(', ');
+        throw new Error(`${this.description.name}: ${where}.names: not exposed by GET ${source.path}: ${list} (it exposes ${exposed || 'nothing'}…)`);
+      }
+      process.stderr.write(`${this.description.name}: ${name} does not expose ${list} (ready-made map "${source.names}"): checks that need them are not judged\n`);
+    }
   }
 
   private secret(name: string): string {
@@ -132,6 +162,7 @@ export class TargetSystem {
       entry = { name, process: undefined, url: fillTemplate(service.url!, values, `${where}.url`).replace(/\/+$/, ''), start: undefined };
     }
     this.started.push(entry);
+    await this.checkMetricNames(name, service, entry.url);
     const audit = this.audit;
     this.targets[name] = new DescribedTarget(name, this.description.name, service, {
       url: entry.url,

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { EmbeddedDatabase } from '../../testkit/embedded-database';
+import { Duration } from '../duration';
+import { Operations } from '../load/operations';
+import { TargetDescriptionSchema, type TargetDescription } from './description';
+import { TargetSystem } from './target-system';
+
+/*
+ * A described target that does not behave as its file says: each mistake stops with a message that
+ * names it, and leaves nothing running. Our own backend plays the service (targets/ours-by-database.yaml,
+ * without its auth service), on embedded PostgreSQL.
+ */
+const ROOT = path.resolve(__dirname, '..', '..');
+const database = new EmbeddedDatabase(60);
+const dir = mkdtempSync(path.join(os.tmpdir(), 'pool-suite-target-system-'));
+let adminUrl: string;
+
+before(async () => {
+  adminUrl = await database.start();
+});
+after(async () => {
+  await database.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** targets/ours-by-database.yaml, backend only, with one change. */
+function describedBackend(change: (backend: Record<string, any>) => void = () => undefined): TargetDescription {
+  const raw = parse(readFileSync(path.join(ROOT, 'targets', 'ours-by-database.yaml'), 'utf8')) as Record<string, any>;
+  delete raw.services.auth;
+  delete raw.services.backend.start.env.AUTH_URL;
+  delete raw.services.backend.websocket;
+  raw.services.backend.start.env.SUITE_TEST_MARK = MARK;
+  change(raw.services.backend);
+  return TargetDescriptionSchema.parse(raw);
+}
+
+/** Every service this file starts carries this in its environment, so a leftover can be found whatever its pid. */
+const MARK = `target-system-test-${process.pid}`;
+
+/** The processes this file started that still run (found by the mark in /proc/<pid>/environ): none may be left behind. */
+function runningServices(): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`SUITE_TEST_MARK=${MARK}`);
+      } catch {
+        return false; // gone, or not ours to read
+      }
+    })
+    .map(Number);
+}
+
+describe('a described target that does not do what its file says', () => {
+  it('a lock the described request never waits for: the hold says it did not hold', async () => {
+    const spare = path.join(dir, 'spare.sql');
+    writeFileSync(spare, 'CREATE TABLE spare (id integer);');
+    const system = await TargetSystem.start(
+      describedBackend((backend) => {
+        backend.database.setup.push(spare);
+        backend.hold.lock = 'LOCK TABLE spare IN ACCESS EXCLUSIVE MODE';
+      }),
+      adminUrl,
+    );
+    try {
+      const operations = new Operations();
+      await assert.rejects(system.targets.backend!.hold(operations, 2, Duration.ofSeconds(2), 'holder'), /the hold did not hold: 2 requests were sent while the suite held "LOCK TABLE spare/);
+      await operations.settled();
+    } finally {
+      await system.stop();
+    }
+    assert.deepEqual(runningServices(), []);
+  });
+
+  it('a metric name the service does not expose: the run stops naming it', async () => {
+    const description = describedBackend((backend) => {
+      backend.state[0].names = { active: 'dbpool_connections_in_use', pending: 'dbpool_connections_pending' };
+    });
+    await assert.rejects(TargetSystem.start(description, adminUrl), /services\.backend\.state\[0\]\.names: not exposed by GET \/metrics: active: dbpool_connections_in_use \(it exposes dbpool_/);
+    assert.deepEqual(runningServices(), []);
+  });
+
+  it('a service that does not start: the run stops with its own last words', async () => {
+    const description = describedBackend((backend) => {
+      backend.start.env.POOL_SIZE = '0';
+    });
+    await assert.rejects(TargetSystem.start(description, adminUrl), /backend: invalid configuration: POOL_SIZE="0" is not allowed/);
+    assert.deepEqual(runningServices(), []);
+  });
+
+  it('a service that stops answering: its requests come back as no answer, and stopping leaves nothing', async () => {
+    const system = await TargetSystem.start(describedBackend(), adminUrl);
+    try {
+      const backend = system.targets.backend!;
+      assert.equal((await backend.sendRequest()).status, 200);
+      // The service dies under the suite's feet (SIGKILL: no goodbye).
+      process.kill(system.pidOf('backend')!, 'SIGKILL');
+      const answer = await backend.sendRequest();
+      assert.equal(answer.status, 0);
+      assert.match(answer.error ?? '', /ECONNREFUSED|ECONNRESET|other side closed/);
+    } finally {
+      await system.stop();
+    }
+    assert.deepEqual(runningServices(), []);
+  });
+});

@@ -25,8 +25,8 @@ Feature: Backpressure signal validation
   Rule: WebSocket clients get an error frame with a retry hint, and stay connected
 
     Scenario Outline: A WebSocket client asks for data while three blocking operations hold every connection (<signal>)
-      Given a WebSocket client signed in as the test user
-      And the backend pool lets <queue> requests wait
+      Given the backend pool lets <queue> requests wait
+      And a WebSocket client signed in as the test user
       And 3 operations each hold a backend connection for 5 seconds
       When the WebSocket client asks for data from the database
       Then it receives a "<code>" error frame with status <status> and a retry hint

@@ -1,5 +1,5 @@
 import { Given, Then, When } from '@cucumber/cucumber';
-import { AuthClient, type BadTokenKind } from '../support/clients/auth-client';
+import { badToken, type BadTokenKind } from '../support/clients/auth-client';
 import { expectHttpUnauthorized } from '../support/expectations/auth';
 import { expectSucceeded } from '../support/expectations/recovery';
 import { expectErrorFrame, expectOpenAndAnswered, expectRefusedUnauthorized } from '../support/expectations/websocket';
@@ -30,7 +30,7 @@ Then("the WebSocket client's next request succeeds", async function (this: PoolW
 });
 
 When('a WebSocket client tries to connect with {badToken}', async function (this: PoolWorld, kind: BadTokenKind) {
-  await tryWebSocketWith(this, await new AuthClient(this.testApi('auth')).badToken(kind));
+  await tryWebSocketWith(this, await badToken(kind, this.target('auth')));
 });
 
 Then('the connection is refused as unauthorized because {string}', function (this: PoolWorld, reason: string) {
@@ -38,5 +38,5 @@ Then('the connection is refused as unauthorized because {string}', function (thi
 });
 
 Then('the auth service refuses the same token over HTTP because {string}', async function (this: PoolWorld, reason: string) {
-  expectHttpUnauthorized(await new AuthClient(this.testApi('auth')).me(webSocketsOf(this).token ?? ''), reason);
+  expectHttpUnauthorized(await this.target('auth').checkToken(webSocketsOf(this).token ?? ''), reason);
 });

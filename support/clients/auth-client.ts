@@ -1,5 +1,6 @@
 import { SignJWT, decodeJwt, decodeProtectedHeader, generateKeyPair } from 'jose';
 import type { Outcome } from './outcome';
+import type { ServiceTarget } from '../targets/service-target';
 import type { ServiceClient } from './service-client';
 
 /**
@@ -41,28 +42,31 @@ export class AuthClient {
     if (outcome.status !== 200 || typeof token !== 'string') throw new Error(`/admin/tokens answered ${outcome.status}: ${JSON.stringify(outcome.body)}`);
     return token;
   }
+}
 
-  /** Builds a bad token of `kind` from a valid one (same claims, same key id), the way an attacker would. */
-  async badToken(kind: BadTokenKind): Promise<string> {
-    if (kind === 'no token') return '';
-    if (kind === 'an expired token') return this.adminToken(TEST_USER.email, -60);
-    const valid = await this.token();
-    const [header, payload, signature] = valid.split('.') as [string, string, string];
-    const claims = decodeJwt(valid);
-    switch (kind) {
-      case 'a forged token': {
-        // Another user's identity under the original signature.
-        const forged = Buffer.from(JSON.stringify({ ...claims, sub: '2', email: 'ops@example.test' })).toString('base64url');
-        return `${header}.${forged}.${signature}`;
-      }
-      case 'a token signed by another key': {
-        const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-        return new SignJWT(claims).setProtectedHeader(decodeProtectedHeader(valid) as { alg: string }).sign(privateKey);
-      }
-      case 'an unsigned token': {
-        const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-        return `${none}.${payload}.`;
-      }
+/**
+ * Builds a bad token of `kind` from a valid one the auth service gave (same claims, same key id), the
+ * way an attacker would; an expired one only the auth service itself can sign.
+ */
+export async function badToken(kind: BadTokenKind, auth: Pick<ServiceTarget, 'token' | 'expiredToken'>): Promise<string> {
+  if (kind === 'no token') return '';
+  if (kind === 'an expired token') return auth.expiredToken();
+  const valid = await auth.token();
+  const [header, payload, signature] = valid.split('.') as [string, string, string];
+  const claims = decodeJwt(valid);
+  switch (kind) {
+    case 'a forged token': {
+      // Another user's identity under the original signature.
+      const forged = Buffer.from(JSON.stringify({ ...claims, sub: '2', email: 'ops@example.test' })).toString('base64url');
+      return `${header}.${forged}.${signature}`;
+    }
+    case 'a token signed by another key': {
+      const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+      return new SignJWT(claims).setProtectedHeader(decodeProtectedHeader(valid) as { alg: string }).sign(privateKey);
+    }
+    case 'an unsigned token': {
+      const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+      return `${none}.${payload}.`;
     }
   }
 }

@@ -116,11 +116,23 @@ export class ContractTarget implements ServiceTarget {
     return outcome.status >= 200 && outcome.status < 300 && !outcome.failed;
   }
 
+  login(): Promise<Outcome> {
+    return new AuthClient(this.client).login(TEST_USER.email, TEST_USER.password);
+  }
+
+  checkToken(token: string): Promise<Outcome> {
+    return new AuthClient(this.client).me(token);
+  }
+
   async signIn(): Promise<{ login: Outcome; tokenCheck: Outcome }> {
-    const auth = new AuthClient(this.client);
-    const login = await auth.login(TEST_USER.email, TEST_USER.password);
+    const login = await this.login();
     const token = (login.body as { accessToken?: string } | undefined)?.accessToken ?? '';
-    return { login, tokenCheck: await auth.me(token) };
+    return { login, tokenCheck: await this.checkToken(token) };
+  }
+
+  /** Signed by the auth service through its admin API, with a lifetime of minus one minute. */
+  expiredToken(): Promise<string> {
+    return new AuthClient(this.client).adminToken(TEST_USER.email, -60);
   }
 
   token(): Promise<string> {

@@ -265,13 +265,28 @@ export class DescribedTarget implements ServiceTarget {
     return Promise.all(sources.map((source) => this.readPrometheus(source)));
   }
 
-  async signIn(): Promise<{ login: Outcome; tokenCheck: Outcome }> {
+  private get signInRequests(): NonNullable<ServiceDescription['signIn']> {
     const signIn = this.description.signIn;
     if (!signIn) throw new NotOffered('a way to sign in', `the target file describes none for ${this.targetName} ${this.service} (signIn)`);
-    const login = await this.send(signIn.login, this.description.success, {});
-    const token = valueAt(login.body, signIn.token);
-    const tokenCheck = await this.send(signIn.check, this.description.success, { token: typeof token === 'string' ? token : '' });
-    return { login, tokenCheck };
+    return signIn;
+  }
+
+  login(): Promise<Outcome> {
+    return this.send(this.signInRequests.login, this.description.success, {});
+  }
+
+  checkToken(token: string): Promise<Outcome> {
+    return this.send(this.signInRequests.check, this.description.success, { token });
+  }
+
+  async signIn(): Promise<{ login: Outcome; tokenCheck: Outcome }> {
+    const login = await this.login();
+    const token = valueAt(login.body, this.signInRequests.token);
+    return { login, tokenCheck: await this.checkToken(typeof token === 'string' ? token : '') };
+  }
+
+  expiredToken(): Promise<string> {
+    throw new NotOffered('a token that has expired', `only the auth service can sign one, and ${this.targetName} gives the suite no way to ask it (the suite's test API has one)`);
   }
 
   async token(): Promise<string> {

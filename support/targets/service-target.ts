@@ -101,8 +101,14 @@ export interface ServiceTarget {
   /** Judges an answer as the target's success rule does (a GraphQL 200 with errors is not a success). */
   succeeded(outcome: Outcome): boolean;
 
+  /** The test user's login (the plan's auth service): one request that needs its pool. */
+  login(): Promise<Outcome>;
+  /** Asks the auth service whether a token is good (its token check, as a client's request carries it). */
+  checkToken(token: string): Promise<Outcome>;
   /** Signs the test user in (the plan's auth service): a login, then a check of the token it gave. */
   signIn(): Promise<{ login: Outcome; tokenCheck: Outcome }>;
+  /** A token for the test user that expired a minute ago, signed by the auth service itself. */
+  expiredToken(): Promise<string>;
   /** A fresh token for the test user (the plan's auth service); throws with the answer when sign-in fails. */
   token(): Promise<string>;
   /** Whether it has a WebSocket the suite can speak to. */

@@ -1,6 +1,6 @@
-import { AuthClient, TEST_USER } from '../clients/auth-client';
 import type { Outcome } from '../clients/outcome';
 import { ScenarioState } from '../scenario-state';
+import { NotOffered } from '../targets/not-offered';
 import type { PoolReading } from '../targets/service-target';
 import type { PoolWorld } from '../world';
 
@@ -51,14 +51,17 @@ export async function rememberAuthPool(world: PoolWorld): Promise<void> {
 
 /** `count` logins of the test user at once, counted against the auth pool's admissions before them. */
 export async function startLoginStorm(world: PoolWorld, count: number): Promise<void> {
-  const auth = new AuthClient(world.testApi('auth'));
-  signInsOf(world).authAdmissionsBefore = await authAdmissions(world);
-  const { email, password } = TEST_USER;
-  for (let i = 0; i < count; i++) world.operations.start('login', () => auth.login(email, password));
+  const auth = world.target('auth');
+  // Counted before only where the pool reports its admissions: the check then says it is not judged.
+  signInsOf(world).authAdmissionsBefore = await authAdmissions(world).catch(() => undefined);
+  for (let i = 0; i < count; i++) world.operations.start('login', () => auth.login());
 }
 
 /** Acquired + rejected + timed out: every time the auth pool was asked for a connection. */
 export async function authAdmissions(world: PoolWorld): Promise<number> {
-  const { counters } = await world.testApi('auth').poolSnapshot();
-  return (counters.acquired ?? 0) + (counters.rejected ?? 0) + (counters.timeouts ?? 0);
+  const { acquired, rejected, timeouts } = await world.pool('auth');
+  if (acquired === undefined || rejected === undefined || timeouts === undefined) {
+    throw new NotOffered("the auth pool's counts of connections acquired, refused and timed out", `${world.target('auth').label} reports ${[acquired, rejected, timeouts].every((n) => n === undefined) ? 'none' : 'only some'} of them`);
+  }
+  return acquired + rejected + timeouts;
 }

@@ -4,14 +4,15 @@
 //   ci:      like default, plus a JSON report .ci/run counts scenarios from
 const fs = require('node:fs');
 
-const RESULTS_DIR = 'allure-results';
+// ALLURE_RESULTS_DIR moves them (a shard's results, or a verdicts run that must not touch yours).
+const RESULTS_DIR = process.env.ALLURE_RESULTS_DIR || 'allure-results';
 // Each run reports on itself alone: results of earlier runs would show as retries. (Trends across
 // runs come from Allure's history, not from stale results.) The step check loads this file too.
 if (process.env.CUCUMBER_STEP_CHECK !== '1') fs.rmSync(RESULTS_DIR, { recursive: true, force: true });
 
 const allure = [
   'allure-cucumberjs/reporter',
-  '.run/allure-formatter.log', // the formatter writes allure-results/; its console output is not needed
+  '.run/allure-formatter.log', // the formatter writes RESULTS_DIR; its console output is not needed
 ];
 
 // Epic per phase, feature per test case (the plan's names), severity, links to the plan's sections:

@@ -16,6 +16,11 @@ export interface ProcessSpec {
   startTimeoutMs?: number;
   /** Lines of output kept for recentOutput() (default 200; Infinity keeps all). */
   outputLinesKept?: number;
+  /**
+   * Runs it in a process group of its own and signals the whole group: for a command that starts
+   * the real program as its child (`npm start`, `sh -c …`), which would otherwise outlive it.
+   */
+  ownProcessGroup?: boolean;
 }
 
 const OUTPUT_LINES_KEPT = 200;
@@ -44,6 +49,7 @@ export class ManagedProcess {
     readonly name: string,
     private readonly child: ChildProcess,
     private readonly output: string[],
+    private readonly ownProcessGroup: boolean,
   ) {
     this.exited = new Promise<void>((resolve) =>
       child.once('exit', (code, signal) => {
@@ -56,7 +62,7 @@ export class ManagedProcess {
   static async start(spec: ProcessSpec): Promise<ManagedProcess> {
     const [program, ...args] = spec.command;
     if (!program) throw new Error(`${spec.name}: no command to run`);
-    const child = spawn(program, args, { cwd: spec.cwd, env: { ...process.env, ...spec.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(program, args, { cwd: spec.cwd, env: { ...process.env, ...spec.env }, stdio: ['pipe', 'pipe', 'pipe'], detached: spec.ownProcessGroup === true });
     const output: string[] = [];
     const kept = spec.outputLinesKept ?? OUTPUT_LINES_KEPT;
     const keep = (line: string): void => {
@@ -67,7 +73,7 @@ export class ManagedProcess {
     readline.createInterface({ input: child.stderr! }).on('line', keep);
     const stdout = readline.createInterface({ input: child.stdout! });
     stdout.on('line', keep);
-    const managed = new ManagedProcess(spec.name, child, output);
+    const managed = new ManagedProcess(spec.name, child, output, spec.ownProcessGroup === true);
     const timeoutMs = spec.startTimeoutMs ?? 30_000;
     const lastLine = (): string => output.filter((l) => l.trim()).at(-1) ?? `${spec.name} exited with code ${managed.exitCode}`;
     try {
@@ -102,10 +108,23 @@ export class ManagedProcess {
         }
       });
     } catch (error) {
-      child.kill('SIGKILL');
+      managed.signal('SIGKILL');
       throw error;
     }
     return managed;
+  }
+
+  /** Signals the program (and its process group, when it has its own: what it started dies with it). */
+  private signal(signal: NodeJS.Signals): void {
+    if (!this.ownProcessGroup || this.child.pid === undefined) {
+      this.child.kill(signal);
+      return;
+    }
+    try {
+      process.kill(-this.child.pid, signal);
+    } catch {
+      // The group is gone already.
+    }
   }
 
   /** The operating system's process id (undefined if it never started). */
@@ -128,10 +147,13 @@ export class ManagedProcess {
 
   /** SIGTERM (a graceful close, for a program that has one), SIGKILL if it takes longer than `graceMs`. */
   async stop(graceMs = 8_000): Promise<void> {
-    if (!this.isRunning) return;
-    this.child.kill('SIGTERM');
-    const killer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
-    await this.exited;
-    clearTimeout(killer);
+    if (this.isRunning) {
+      this.signal('SIGTERM');
+      const killer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+      await this.exited;
+      clearTimeout(killer);
+    }
+    // A child that ignored the group's SIGTERM, or outlived a leader that died on its own.
+    if (this.ownProcessGroup) this.signal('SIGKILL');
   }
 }

@@ -10,7 +10,8 @@
  * up there.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -102,6 +103,23 @@ export function verdictMap(verdicts: readonly ScenarioVerdicts[]): Record<string
   return Object.fromEntries(verdicts.map((s) => [`${s.feature} / ${s.scenario}`, Object.fromEntries(s.checks.map((c) => [c.check, c.verdict]))]));
 }
 
+/** Where a fresh run's verdicts differ from the recorded ones, one line each ("scenario / check: recorded met, now not met (detail)"). */
+export function verdictChanges(recorded: Record<string, Record<string, Verdict>>, now: readonly ScenarioVerdicts[]): string[] {
+  const changes: string[] = [];
+  const fresh = verdictMap(now);
+  const details = new Map<string, string | undefined>(now.flatMap((s) => s.checks.map((c) => [`${s.feature} / ${s.scenario} / ${c.check}`, c.detail])));
+  for (const scenario of new Set([...Object.keys(recorded), ...Object.keys(fresh)])) {
+    const before = recorded[scenario] ?? {};
+    const after = fresh[scenario] ?? {};
+    for (const check of new Set([...Object.keys(before), ...Object.keys(after)])) {
+      if (before[check] === after[check]) continue;
+      const detail = details.get(`${scenario} / ${check}`);
+      changes.push(`${scenario} / ${check}: recorded ${before[check] ?? '(no such check)'}, now ${after[check] ?? '(no such check)'}${detail ? ` (${detail})` : ''}`);
+    }
+  }
+  return changes;
+}
+
 const cell = (text: string | undefined): string => (text ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** The verdict table, as markdown: per test case, each check with its verdict and what the service did. */
@@ -134,9 +152,11 @@ export function renderVerdicts(target: string, verdicts: readonly ScenarioVerdic
 export async function runTarget(target: string, profile: string, reportFile: string): Promise<ScenarioVerdicts[]> {
   mkdirSync(path.dirname(reportFile), { recursive: true });
   const cli = path.join(path.dirname(require.resolve('@cucumber/cucumber/package.json')), 'bin', 'cucumber.js');
+  // Its Allure results go to a directory of its own: the user's allure-results/ stays as it was.
+  const resultsDir = mkdtempSync(path.join(os.tmpdir(), `pool-suite-verdicts-${target}-`));
   const child = spawn(process.execPath, [cli, '--profile', profile, '--tags', SEVEN_CASES, '--format', `json:${reportFile}`], {
     cwd: REPO_ROOT,
-    env: { ...process.env, TARGET: target },
+    env: { ...process.env, TARGET: target, ALLURE_RESULTS_DIR: resultsDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -145,7 +165,7 @@ export async function runTarget(target: string, profile: string, reportFile: str
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', resolve);
-  });
+  }).finally(() => rmSync(resultsDir, { recursive: true, force: true }));
   let report: JsonFeature[];
   try {
     report = JSON.parse(readFileSync(reportFile, 'utf8')) as JsonFeature[];

@@ -5,8 +5,8 @@ import { DatabaseAudit } from '../clients/database-audit';
 import { describeShape } from '../pool-shape';
 import type { RunningSystem } from '../system-under-test';
 
-/** Where allure-cucumberjs writes its results (cucumber.js `resultsDir`). */
-export const ALLURE_RESULTS_DIR = 'allure-results';
+/** Where allure-cucumberjs writes its results (cucumber.js `resultsDir`; ALLURE_RESULTS_DIR moves it). */
+export const ALLURE_RESULTS_DIR = process.env.ALLURE_RESULTS_DIR || 'allure-results';
 
 /**
  * The report's "Environment" panel: what this run ran on. Written once the system is up, since the
@@ -23,6 +23,7 @@ export async function describeRun(system: RunningSystem, profile: string): Promi
   };
   for (const [service, shape] of Object.entries(startupShapes)) info[`Pool (${service})`] = describeShape(shape);
   if (deployment.environment === 'remote') info.Target = deployment.backendUrl;
+  if (process.env.TARGET) info['Target description'] = `targets/${system.targetName}.yaml`;
   return info;
 }
 

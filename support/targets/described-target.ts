@@ -86,9 +86,11 @@ export function shapeValues(shape: PoolShape): Record<string, TemplateValue> {
 }
 
 /**
- * The shape `change` asks for, if this service can be given it; NotOffered naming the knob
+ * The shape `change` asks for, as far as this service can be given it; NotOffered naming the knob
  * otherwise. A service whose pool has one size (node-postgres' `max`) takes pool_size + max_overflow
- * as that size.
+ * as that size. A bound the service does not have at all (no pool timeout, no queue limit) is not a
+ * reason to skip: the scenario runs with the service as it is, and its checks judge what it does
+ * instead (departuresFrom says so in the report).
  */
 export function planShape(name: string, knobs: PoolKnobs, current: PoolShape, change: Partial<PoolShape>): PoolShape {
   const next: PoolShape = { ...current, ...change };
@@ -97,15 +99,27 @@ export function planShape(name: string, knobs: PoolKnobs, current: PoolShape, ch
   }
   if (change.poolTimeout !== undefined && knobs.poolTimeout !== 'knob') {
     const fixed = knobs.poolTimeout;
-    if (typeof fixed === 'string') throw new NotOffered(`a pool timeout of ${change.poolTimeout}`, `${name} cannot be given one: its requests wait without bound for a connection`);
-    if (fixed.ms !== change.poolTimeout.ms) throw new NotOffered(`a pool timeout of ${change.poolTimeout}`, `${name} runs with a fixed pool timeout of ${fixed}`);
+    if (fixed === 'waits without bound') next.poolTimeout = Duration.UNBOUNDED;
+    else if (fixed.ms !== change.poolTimeout.ms) throw new NotOffered(`a pool timeout of ${change.poolTimeout}`, `${name} runs with a fixed pool timeout of ${fixed}`);
   }
   if (change.maxQueue !== undefined && knobs.maxQueue !== 'knob') {
     const fixed = knobs.maxQueue;
-    if (fixed === 'unbounded') throw new NotOffered(`a bound of ${change.maxQueue} waiting requests`, `${name} lets any number of requests wait (its pool has no queue limit)`);
-    if (fixed !== change.maxQueue) throw new NotOffered(`a bound of ${change.maxQueue} waiting requests`, `${name} runs with a fixed bound of ${fixed}`);
+    if (fixed === 'unbounded') next.maxQueue = Number.POSITIVE_INFINITY;
+    else if (fixed !== change.maxQueue) throw new NotOffered(`a bound of ${change.maxQueue} waiting requests`, `${name} runs with a fixed bound of ${fixed}`);
   }
   return next;
+}
+
+/** The bounds `change` asks for that this service does not have, in words: the scenario runs without them. */
+export function departuresFrom(name: string, knobs: PoolKnobs, change: Partial<PoolShape>): string[] {
+  const departures: string[] = [];
+  if (change.poolTimeout !== undefined && knobs.poolTimeout === 'waits without bound') {
+    departures.push(`${name} has no pool timeout: the scenario asks for ${change.poolTimeout}, and its requests wait for a connection without bound`);
+  }
+  if (change.maxQueue !== undefined && knobs.maxQueue === 'unbounded') {
+    departures.push(`${name} has no queue limit: the scenario asks for ${change.maxQueue} waiting requests at most, and it lets any number wait`);
+  }
+  return departures;
 }
 
 /** What the described service's runtime gives its target: where it is, how to restart it, the database's view. */
@@ -190,6 +204,10 @@ export class DescribedTarget implements ServiceTarget {
   async beginScenario(startup: PoolShape): Promise<void> {
     this.wanted = startup;
     this.fresh = this.description.pool.shape !== 'restart';
+  }
+
+  departuresFrom(change: Partial<PoolShape>): string[] {
+    return departuresFrom(this.targetName, this.knobs, change);
   }
 
   async shapePool(change: Partial<PoolShape>): Promise<PoolShape> {

@@ -176,11 +176,13 @@ export type MetricNames = z.infer<typeof MetricMap>;
 
 /** A description that cannot be used: every problem, each on its own line naming the field. */
 export class TargetDescriptionError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problems: string[],
-  ) {
+  declare readonly file: string;
+  declare readonly problems: string[];
+
+  constructor(file: string, problems: string[]) {
     super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the target description:\n${problems.map((p) => `  ${file}: ${p}`).join('\n')}`);
+    // What the user must read is the list; a stack trace and a dump of the same fields would bury it.
+    Object.defineProperties(this, { file: { value: file }, problems: { value: problems }, stack: { value: this.message } });
   }
 }
 

@@ -76,6 +76,8 @@ export interface ServiceTarget {
   beginScenario(startup: PoolShape): Promise<void>;
   /** Sets the pool shape (admin API, a restart, or checked against a fixed one); answers the shape it now runs with. */
   shapePool(change: Partial<PoolShape>): Promise<PoolShape>;
+  /** The bounds a shape change asks for that the service does not have (it then runs without them), in words. */
+  departuresFrom(change: Partial<PoolShape>): string[];
   /** The shape it runs with now, as the suite set or was told it. */
   readonly shape: PoolShape;
   /** Whether overflow is its own knob (SQLAlchemy's), or part of one pool size (node-postgres). */

@@ -93,6 +93,25 @@ describe('a described target that does not do what its file says', () => {
     assert.deepEqual(runningServices(), []);
   });
 
+  it('a command that starts the service as its child (sh -c, npm start): stopping leaves neither behind', async () => {
+    const system = await TargetSystem.start(
+      describedBackend((backend) => {
+        // `; exit` keeps the shell as the parent; without EXIT_WITH_PARENT the service would outlive it.
+        const command = (backend.start.command as string[]).map((part) => `'${part}'`).join(' ');
+        backend.start.command = ['sh', '-c', `${command}; exit $?`];
+        delete backend.start.env.EXIT_WITH_PARENT;
+      }),
+      adminUrl,
+    );
+    try {
+      assert.equal((await system.targets.backend!.sendRequest()).status, 200);
+      assert.equal(runningServices().length, 2, 'the shell and the service');
+    } finally {
+      await system.stop();
+    }
+    assert.deepEqual(runningServices(), []);
+  });
+
   it('a service that stops answering: its requests come back as no answer, and stopping leaves nothing', async () => {
     const system = await TargetSystem.start(describedBackend(), adminUrl);
     try {

@@ -155,6 +155,8 @@ export class TargetSystem {
             everyMs: 200,
           },
           startTimeoutMs: Duration.parse(start.readyWithin).ms,
+          // A described command may be a wrapper (npm start, sh -c): what it starts is stopped with it.
+          ownProcessGroup: true,
         });
       };
       entry = { name, process: await launch(initialShape(service)), url, start: launch };

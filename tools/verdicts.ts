@@ -3,7 +3,8 @@
  * targets/<name>.yaml — met, not met (and what it did instead), not judged or not run (and why).
  *
  *   npm run verdicts -- postgraphile              # runs the seven cases on it, writes docs/targets/postgraphile-verdicts.md
- *   npm run verdicts -- postgraphile --profile default
+ *   npm run verdicts -- postgraphile --profile quick
+ *   npm run verdicts -- postgraphile --from-report .run/verdicts-postgraphile.json   # render a run's report again
  *
  * The run's verdicts are also written to targets/<name>.verdicts.json, which npm test compares a
  * fresh run with (tools/target-verdicts.test.ts): the suite losing its power to see a finding shows
@@ -135,6 +136,12 @@ export function renderVerdicts(target: string, verdicts: readonly ScenarioVerdic
     'A check *not met* is a finding about the service, with what it did instead; *not judged* and *not run* say which piece the target lacks.',
     '',
   ];
+  const findings = verdicts.flatMap((s) => s.checks.filter((c) => c.verdict === 'not met').map((c) => ({ scenario: s.scenario, ...c })));
+  if (findings.length > 0) {
+    lines.push('## Findings', '', '| scenario | the plan expects | what the service did |', '|---|---|---|');
+    for (const f of findings) lines.push(`| ${cell(f.scenario)} | ${cell(f.check)} | ${cell(f.detail)} |`);
+    lines.push('');
+  }
   let feature = '';
   for (const s of verdicts) {
     if (s.feature !== feature) {
@@ -179,11 +186,18 @@ export const verdictsFile = (target: string): string => path.join(REPO_ROOT, 'ta
 export const verdictsDoc = (target: string): string => path.join(REPO_ROOT, 'docs', 'targets', `${target}-verdicts.md`);
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { profile: { type: 'string', default: 'default' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { profile: { type: 'string', default: 'default' }, 'from-report': { type: 'string' } } });
   const target = positionals[0];
-  if (!target) throw new Error('usage: npm run verdicts -- <target> [--profile default|quick]');
-  process.stderr.write(`verdicts: running the seven cases on TARGET=${target} (profile ${values.profile})\n`);
-  const verdicts = await runTarget(target, values.profile!, path.join(REPO_ROOT, '.run', `verdicts-${target}.json`));
+  if (!target) throw new Error('usage: npm run verdicts -- <target> [--profile default|quick] [--from-report <cucumber JSON report of such a run>]');
+  const reportFile = values['from-report'];
+  let verdicts: ScenarioVerdicts[];
+  if (reportFile) {
+    // Written again from a run's report (after a change to this file's rendering), without running.
+    verdicts = verdictsFromReport(JSON.parse(readFileSync(reportFile, 'utf8')) as JsonFeature[]);
+  } else {
+    process.stderr.write(`verdicts: running the seven cases on TARGET=${target} (profile ${values.profile})\n`);
+    verdicts = await runTarget(target, values.profile!, path.join(REPO_ROOT, '.run', `verdicts-${target}.json`));
+  }
   writeFileSync(verdictsFile(target), `${JSON.stringify(verdictMap(verdicts), null, 2)}\n`);
   mkdirSync(path.dirname(verdictsDoc(target)), { recursive: true });
   writeFileSync(verdictsDoc(target), renderVerdicts(target, verdicts, { profile: values.profile!, date: new Date().toISOString().slice(0, 10) }));

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { TestDatabase } from '../testing/test-database';
 import { DatabaseConnectionManager } from './database-connection-manager';
-import { PoolQueueFullError, PoolTimeoutError } from './errors';
+import { CircuitOpenError, PoolQueueFullError, PoolTimeoutError } from './errors';
 import { until } from '../testing/until';
 
 let db: TestDatabase;
@@ -79,6 +79,39 @@ describe('AsyncConnectionPool on pg.Pool, against real PostgreSQL', () => {
     assert.ok(waited >= 290 && waited < 1500, `waited ${waited} ms for a 300 ms timeout`);
     assert.equal(metrics.snapshot().counters.timeouts, 1);
     assert.equal(pool.waitingCount, 0);
+    held.release();
+  });
+
+  it('times out every waiter at its own deadline, also after pool_timeout was lowered while it waited', async () => {
+    const { pool } = manager({ poolSize: 1, maxOverflow: 0, poolTimeoutSeconds: 0.8 });
+    const held = await pool.acquire();
+    const started = performance.now();
+    const settledAfter = (acquiring: Promise<unknown>) => acquiring.then(
+      () => Number.NaN,
+      (error: unknown) => (error instanceof PoolTimeoutError ? performance.now() - started : Number.NaN),
+    );
+    const first = settledAfter(pool.acquire()); // asked under the 0.8 s timeout
+    await pool.reconfigure({ ...pool.currentLimits, poolTimeoutSeconds: 0.2 });
+    const second = settledAfter(pool.acquire()); // asked later, under 0.2 s: gives up first
+    const [firstMs, secondMs] = await Promise.all([first, second]);
+    assert.ok(secondMs >= 190 && secondMs < 700, `the later waiter gave up after ${secondMs} ms (0.2 s timeout)`);
+    assert.ok(firstMs >= 790 && firstMs < 1800, `the earlier waiter gave up after ${firstMs} ms (0.8 s timeout)`);
+    assert.equal(pool.waitingCount, 0);
+    held.release();
+  });
+
+  it('withConnection: consecutive pool timeouts open the breaker, which then refuses at once; a full queue does not count', async () => {
+    const m = manager({ poolSize: 1, maxOverflow: 0, poolTimeoutSeconds: 0.1, maxQueue: 1, breakerFailures: 2, breakerHalfOpenAfterSeconds: 60 });
+    const held = await m.pool.acquire();
+    const slow = m.withConnection(async () => 'never');
+    await assert.rejects(m.withConnection(async () => 'never'), PoolQueueFullError);
+    await assert.rejects(slow, PoolTimeoutError);
+    assert.equal(m.breaker.currentState, 'closed', 'one timeout (and a full queue) is not enough');
+    await assert.rejects(m.withConnection(async () => 'never'), PoolTimeoutError);
+    assert.equal(m.breaker.currentState, 'open');
+    const started = performance.now();
+    await assert.rejects(m.withConnection(async () => 'never'), CircuitOpenError);
+    assert.ok(performance.now() - started < 50, 'refused at once, without queueing');
     held.release();
   });
 

@@ -9,6 +9,13 @@ import { CircuitOpenError, DatabaseUnavailableError, PoolTimeoutError } from './
  *
  * Only acquiring a connection is guarded, and only waits that end in a pool timeout or an
  * unavailable database count as failures: a full queue is already a cheap refusal.
+ *
+ * While the breaker is closed, which is nearly always, an acquire does not go through cockatiel
+ * (its execute() is two async frames, result objects and events per call: a measurable share of a
+ * pooled query). The caller asks `closed`, acquires directly and reports the outcome: a success
+ * resets cockatiel's own ConsecutiveBreaker (one field), a counting failure is handed to cockatiel
+ * as a failed call, so cockatiel still counts, opens, times the half-open probe and isolates.
+ * Whenever it is not closed, every acquire goes through cockatiel as before.
  */
 
 export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
@@ -48,14 +55,19 @@ const STATE_OF: Record<CircuitState, BreakerState> = {
   [CircuitState.Isolated]: 'isolated',
 };
 
+/** Read once: cockatiel's re-exported enum is reached through a getter on every access. */
+const CLOSED = CircuitState.Closed;
+
 export const BREAKER_LEVEL: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2, isolated: 2 };
 
-function countsAsFailure(error: unknown): boolean {
+export function countsAsFailure(error: unknown): boolean {
   return error instanceof PoolTimeoutError || error instanceof DatabaseUnavailableError;
 }
 
 export class PoolCircuitBreaker {
   private policy: CircuitBreakerPolicy;
+  /** The policy's failure counter (cockatiel's own), which the closed fast path resets on success. */
+  private consecutive: ConsecutiveBreaker;
   private current: BreakerSettings;
   private state: BreakerState = 'closed';
   private openedAt = 0;
@@ -70,7 +82,8 @@ export class PoolCircuitBreaker {
     private readonly observer: { changed(): void } = { changed: () => undefined },
   ) {
     this.current = { ...settings };
-    this.policy = this.createPolicy();
+    this.consecutive = new ConsecutiveBreaker(this.current.failures);
+    this.policy = this.createPolicy(this.consecutive);
   }
 
   get settings(): BreakerSettings {
@@ -81,9 +94,41 @@ export class PoolCircuitBreaker {
     return this.state;
   }
 
+  /** Closed: acquire directly and report the outcome (succeeded / failed); otherwise use execute(). */
+  get closed(): boolean {
+    return this.policy.state === CLOSED;
+  }
+
+  /** An acquire made while closed succeeded: the consecutive failures start again from 0. */
+  succeeded(): void {
+    this.consecutive.success();
+  }
+
+  /**
+   * An acquire made while closed failed. A pool timeout or an unavailable database is handed to
+   * cockatiel as a failed call (it counts it and opens at the threshold); other errors are neutral,
+   * as they are to cockatiel. Settles once the breaker has taken it into account.
+   */
+  async failed(error: unknown): Promise<void> {
+    // Guard: once open (another failure got there first), a late failure is not a probe to run.
+    if (!countsAsFailure(error) || this.policy.state !== CircuitState.Closed) return;
+    await this.policy.execute(() => Promise.reject(error)).catch(() => undefined);
+  }
+
   /** Runs `acquire` through the breaker; refuses at once with CircuitOpenError when it is not closed. */
   async execute<T>(acquire: () => Promise<T>): Promise<T> {
     const policy = this.policy;
+    if (policy.state === CircuitState.Closed) {
+      let acquired: T;
+      try {
+        acquired = await acquire();
+      } catch (error) {
+        await this.failed(error);
+        throw error;
+      }
+      this.succeeded();
+      return acquired;
+    }
     // Half-open: one probe is in flight; cockatiel would park everyone else behind it, we refuse them.
     if (policy.state === CircuitState.HalfOpen) throw this.refuse('half-open', this.halfOpenAfterMs);
     try {
@@ -109,7 +154,8 @@ export class PoolCircuitBreaker {
   reset(why: string, settings: BreakerSettings = this.current): void {
     this.endIsolation();
     this.current = { ...settings };
-    this.policy = this.createPolicy();
+    this.consecutive = new ConsecutiveBreaker(this.current.failures);
+    this.policy = this.createPolicy(this.consecutive);
     if (this.state !== 'closed') this.transition('closed', why);
   }
 
@@ -160,11 +206,8 @@ export class PoolCircuitBreaker {
     isolation.dispose();
   }
 
-  private createPolicy(): CircuitBreakerPolicy {
-    const policy = circuitBreaker(handleWhen(countsAsFailure), {
-      halfOpenAfter: this.halfOpenAfterMs,
-      breaker: new ConsecutiveBreaker(this.current.failures),
-    });
+  private createPolicy(breaker: ConsecutiveBreaker): CircuitBreakerPolicy {
+    const policy = circuitBreaker(handleWhen(countsAsFailure), { halfOpenAfter: this.halfOpenAfterMs, breaker });
     policy.onStateChange((next) => {
       // A replaced policy (reset) may still settle a probe: only the current one speaks.
       if (policy !== this.policy) return;

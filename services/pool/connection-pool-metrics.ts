@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { BucketHistogram } from './bucket-histogram';
 
-/** Live counts, read from the pool whenever a snapshot or a scrape is taken. */
+/** Live counts, read from the pool whenever a snapshot, a scrape or a health assessment needs them. */
 export interface PoolCounts {
   active: number;
   idle: number;
@@ -8,6 +9,18 @@ export interface PoolCounts {
   waiting: number;
   poolSize: number;
   capacity: number;
+  /** utilizationOf(active, capacity): computed once, here, for every reader. */
+  utilization: number;
+}
+
+/**
+ * Utilization, the one definition every reader uses (metrics, /health, refusals, the health rules):
+ * connections checked out by callers / capacity (pool_size + max_overflow), a 0–1 ratio. A pool
+ * without capacity (no valid setting allows one: POOL_SIZE is at least 1) has no spare connection
+ * at all, so it counts as full: 1.
+ */
+export function utilizationOf(active: number, capacity: number): number {
+  return capacity > 0 ? active / capacity : 1;
 }
 
 export const COUNTER_NAMES = [
@@ -25,11 +38,12 @@ export const COUNTER_NAMES = [
   'recoverySuccesses',
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
+export type PoolCounters = Record<CounterName, number>;
 
 export interface MetricsSnapshot {
   connections: PoolCounts & { overflowInUse: number };
   utilization: number;
-  counters: Record<CounterName, number>;
+  counters: PoolCounters;
   waitMs: { p50: number; p95: number; p99: number; max: number; samples: number };
 }
 
@@ -54,6 +68,27 @@ const PROMETHEUS_COUNTERS: Record<CounterName, { name: string; help: string }> =
 /** How many recent acquire waits the percentiles are computed over. */
 const WAIT_RESERVOIR_SIZE = 2048;
 
+/** Acquire waits, in seconds: from an immediate hand-over to a whole pool_timeout. */
+const WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
+
+function zeroCounters(): PoolCounters {
+  // A literal, so every counter is a plain field of one fixed shape (the pool increments them in its hot path).
+  return {
+    acquired: 0,
+    released: 0,
+    timeouts: 0,
+    rejected: 0,
+    errors: 0,
+    created: 0,
+    destroyed: 0,
+    lateConnectionsReturned: 0,
+    leaksDetected: 0,
+    leaksReclaimed: 0,
+    recoveryAttempts: 0,
+    recoverySuccesses: 0,
+  };
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
@@ -63,12 +98,16 @@ function percentile(sorted: readonly number[], p: number): number {
 /**
  * ConnectionPoolMetrics: cumulative counters, recent wait times and live counts, exposed as a JSON
  * snapshot and in Prometheus text format (base units, counters ending in _total, utilization 0–1).
+ *
+ * Cheap to feed, since the pool feeds it on every checkout: counters are plain number fields that
+ * the pool increments directly, and Prometheus reads them when scraped (collect()); the wait
+ * histogram is a BucketHistogram. Nothing per event touches prom-client.
  */
 export class ConnectionPoolMetrics {
   readonly registry = new Registry();
-  private readonly counters = Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0])) as Record<CounterName, number>;
-  private readonly promCounters: Record<CounterName, Counter>;
-  private readonly waitHistogram: Histogram;
+  /** The cumulative counters: incremented in place by the pool and the manager, read lazily by Prometheus. */
+  readonly counters: PoolCounters = zeroCounters();
+  private readonly waitHistogram: BucketHistogram;
   private readonly waits: number[] = [];
   private waitCursor = 0;
   /** Times (ms since epoch) of recent timeouts and refusals, for the health window. */
@@ -81,13 +120,21 @@ export class ConnectionPoolMetrics {
   ) {
     this.registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: this.registry });
-    this.promCounters = Object.fromEntries(
-      COUNTER_NAMES.map((n) => [n, new Counter({ ...PROMETHEUS_COUNTERS[n], registers: [this.registry] })]),
-    ) as Record<CounterName, Counter>;
-    this.waitHistogram = new Histogram({
+    const counters = this.counters;
+    for (const name of COUNTER_NAMES) {
+      new Counter({
+        ...PROMETHEUS_COUNTERS[name],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(counters[name]);
+        },
+      });
+    }
+    this.waitHistogram = new BucketHistogram({
       name: 'dbpool_acquire_wait_seconds',
       help: 'Time callers waited for a connection',
-      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      buckets: WAIT_BUCKETS,
       registers: [this.registry],
     });
     const gauge = (name: string, help: string, read: () => number): void => {
@@ -105,8 +152,8 @@ export class ConnectionPoolMetrics {
     gauge('dbpool_connections_total', 'Open server connections', () => this.readCounts().total);
     gauge('dbpool_connections_pending', 'Callers waiting for a connection', () => this.readCounts().waiting);
     gauge('dbpool_connections_max', 'Pool capacity (pool_size + max_overflow)', () => this.readCounts().capacity);
-    gauge('dbpool_connections_overflow', 'Checked-out connections above pool_size', () => this.snapshot().connections.overflowInUse);
-    gauge('dbpool_utilization_ratio', 'Active connections / capacity', () => this.snapshot().utilization);
+    gauge('dbpool_connections_overflow', 'Checked-out connections above pool_size', () => overflowInUse(this.readCounts()));
+    gauge('dbpool_utilization_ratio', 'Connections checked out / capacity (pool_size + max_overflow)', () => this.readCounts().utilization);
     gauge('dbpool_health_status', 'Pool health: 0 healthy, 1 warning, 2 critical', readHealthLevel);
   }
 
@@ -117,8 +164,11 @@ export class ConnectionPoolMetrics {
 
   count(name: CounterName, by = 1): void {
     this.counters[name] += by;
-    this.promCounters[name].inc(by);
-    if (name === 'timeouts' || name === 'rejected') this.pressureEvents.push(Date.now());
+  }
+
+  /** A timeout or a queue-full refusal happened now (counted by the pool): health looks at these within a window. */
+  notePressure(): void {
+    this.pressureEvents.push(Date.now());
   }
 
   recordWait(waitedMs: number): void {
@@ -131,7 +181,9 @@ export class ConnectionPoolMetrics {
   /** Timeouts and queue-full refusals within the last `windowMs`. */
   pressureEventsWithin(windowMs: number): number {
     const since = Date.now() - windowMs;
-    while (this.pressureEvents.length > 0 && (this.pressureEvents[0] ?? 0) < since) this.pressureEvents.shift();
+    let expired = 0;
+    while (expired < this.pressureEvents.length && (this.pressureEvents[expired] ?? 0) < since) expired++;
+    if (expired > 0) this.pressureEvents.splice(0, expired);
     return this.pressureEvents.length;
   }
 
@@ -143,8 +195,8 @@ export class ConnectionPoolMetrics {
     const counts = this.readCounts();
     const sorted = [...this.waits].sort((a, b) => a - b);
     return {
-      connections: { ...counts, overflowInUse: Math.max(0, counts.active - counts.poolSize) },
-      utilization: counts.capacity === 0 ? 0 : counts.active / counts.capacity,
+      connections: { ...counts, overflowInUse: overflowInUse(counts) },
+      utilization: counts.utilization,
       counters: { ...this.counters },
       waitMs: {
         p50: percentile(sorted, 50),
@@ -163,4 +215,8 @@ export class ConnectionPoolMetrics {
   get prometheusContentType(): string {
     return this.registry.contentType;
   }
+}
+
+function overflowInUse(counts: PoolCounts): number {
+  return Math.max(0, counts.active - counts.poolSize);
 }

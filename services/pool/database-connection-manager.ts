@@ -1,8 +1,8 @@
 import { AsyncConnectionPool, type PooledConnection } from './async-connection-pool';
-import { ConnectionPoolMetrics, type MetricsSnapshot, type PoolCounts } from './connection-pool-metrics';
+import { ConnectionPoolMetrics, utilizationOf, type MetricsSnapshot, type PoolCounts } from './connection-pool-metrics';
 import { applyLimitsChange, limitsOf, type DatabaseConfig, type PoolLimits } from './database-config';
 import { asUnavailable } from './errors';
-import { DatabaseProbe, HEALTH_LEVEL, HealthTracker, assessHealth, type HealthReport, type HealthStatus } from './health';
+import { DatabaseProbe, HEALTH_LEVEL, HealthTracker, assessHealth, loadLevel, type HealthReport, type HealthStatus, type HealthThresholds, type LoadLevel } from './health';
 import { LeakDetector, type LeakReport, type LeakSettings } from './leak-detector';
 import { PoolCircuitBreaker, registerBreakerMetrics } from './circuit-breaker';
 import { PoolRecovery, ServiceBackends, breakerSettingsOf, poolRecoveryStrategies, recoverySettingsOf, type RecoveryReport } from './recovery';
@@ -36,22 +36,34 @@ export class DatabaseConnectionManager {
   private readonly health = new HealthTracker();
   private readonly probe: DatabaseProbe;
   private checkerTimer: NodeJS.Timeout | undefined;
-  private assessScheduled = false;
+  /** A re-assessment is due (an event that can change health happened since the last one). */
+  private assessDue = false;
+  private assessImmediatePending = false;
+  /** What the last assessment saw: the pool's load level, and whether load alone explained the status. */
+  private assessedLoad: LoadLevel = 0;
+  private assessedOnLoadAlone = true;
+  private readonly thresholds: HealthThresholds;
 
   constructor(
     private readonly service: string,
     private readonly config: DatabaseConfig,
   ) {
+    this.thresholds = { warnUtilization: config.healthWarnUtilization, timeoutWindowSeconds: config.healthTimeoutWindowSeconds };
     this.metrics = new ConnectionPoolMetrics(
       service,
-      () => ({
-        active: this.pool.activeCount,
-        idle: this.pool.idleCount,
-        total: this.pool.totalCount,
-        waiting: this.pool.waitingCount,
-        poolSize: this.pool.currentLimits.poolSize,
-        capacity: this.pool.capacity,
-      }),
+      () => {
+        const active = this.pool.activeCount;
+        const capacity = this.pool.capacity;
+        return {
+          active,
+          idle: this.pool.idleCount,
+          total: this.pool.totalCount,
+          waiting: this.pool.waitingCount,
+          poolSize: this.pool.poolSize,
+          capacity,
+          utilization: utilizationOf(active, capacity),
+        };
+      },
       () => HEALTH_LEVEL[this.health.current],
     );
     this.pool = new AsyncConnectionPool(
@@ -62,9 +74,10 @@ export class DatabaseConnectionManager {
       },
       limitsOf(config),
       {
-        count: (name, by) => this.metrics.count(name, by),
+        counters: this.metrics.counters,
         recordWait: (ms) => this.metrics.recordWait(ms),
-        changed: () => this.scheduleAssess(),
+        pressure: () => this.pressure(),
+        changed: () => this.poolChanged(),
         leakCollected: (checkout) => this.leaks.collected(checkout),
       },
     );
@@ -105,8 +118,20 @@ export class DatabaseConnectionManager {
   }
 
   async withConnection<T>(work: (connection: PooledConnection) => Promise<T>): Promise<T> {
-    // The breaker refuses at once (503) while the pool keeps timing out, instead of queueing more.
-    const connection = await this.breaker.execute(() => this.pool.acquire());
+    let connection: PooledConnection;
+    if (this.breaker.closed) {
+      // Closed (nearly always): acquire directly and tell the breaker how it went.
+      try {
+        connection = await this.pool.acquireScoped();
+      } catch (error) {
+        await this.breaker.failed(error);
+        throw error;
+      }
+      this.breaker.succeeded();
+    } else {
+      // The breaker refuses at once (503) while the pool keeps timing out, instead of queueing more.
+      connection = await this.breaker.execute(this.acquireFromPool);
+    }
     let broken = false;
     try {
       return await work(connection);
@@ -162,21 +187,23 @@ export class DatabaseConnectionManager {
   healthView(): HealthView {
     this.assess();
     const connections = this.metrics.counts();
-    const { capacity, active } = connections;
     return {
       at: new Date().toISOString(),
       health: this.health.report(this.probe.lastResult),
       connections,
-      utilization: capacity === 0 ? 0 : active / capacity,
+      utilization: connections.utilization,
       config: this.pool.currentLimits,
     };
   }
 
-  /** The pool's state now, cheaply (no percentiles, no history): what a refusal reports. */
+  /**
+   * The pool's state now, cheaply (no percentiles, no history, no re-assessment unless an event
+   * since the last one may have changed health): what a refusal reports, in the refusal's hot path.
+   */
   liveState(): { active: number; idle: number; waiting: number; capacity: number; utilization: number; health: HealthStatus } {
-    this.assess();
-    const { active, idle, waiting, capacity } = this.metrics.counts();
-    return { active, idle, waiting, capacity, utilization: capacity === 0 ? 0 : active / capacity, health: this.health.current };
+    if (this.assessDue) this.assess();
+    const { active, idle, waiting, capacity, utilization } = this.metrics.counts();
+    return { active, idle, waiting, capacity, utilization, health: this.health.current };
   }
 
   healthReport(): HealthReport {
@@ -210,30 +237,54 @@ export class DatabaseConnectionManager {
     this.recovery.tick(this.health.current, this.metrics.counter('acquired') + this.metrics.counter('released'));
   }
 
+  private readonly acquireFromPool = (): Promise<PooledConnection> => this.pool.acquireScoped();
+
+  /**
+   * A pool event (a checkout, a return, a waiter queued or gone): called several times per request,
+   * so it decides on plain numbers whether health can have changed. When the last assessment's
+   * status came from the pool's load alone (no pressure in the window, no leak, database reachable),
+   * only a change of load level can change it; otherwise (as under pressure or leaks) every event may.
+   */
+  private poolChanged(): void {
+    if (this.assessDue) return;
+    if (this.assessedOnLoadAlone) {
+      const load = loadLevel(this.pool.activeCount, this.pool.capacity, this.pool.waitingCount, this.thresholds.warnUtilization);
+      if (load === this.assessedLoad) return;
+    }
+    this.scheduleAssess();
+  }
+
+  /** A timeout or a refusal: remembered for the health window; health changes if it saw no pressure before. */
+  private pressure(): void {
+    this.metrics.notePressure();
+    if (this.assessedOnLoadAlone) this.scheduleAssess();
+  }
+
   /**
    * Pool events come in bursts under load (several per request): re-assess health once per turn of
    * the event loop rather than on every event. Readers (snapshot, /health) assess synchronously.
    */
   private scheduleAssess(): void {
-    if (this.assessScheduled) return;
-    this.assessScheduled = true;
+    this.assessDue = true;
+    if (this.assessImmediatePending) return;
+    this.assessImmediatePending = true;
     setImmediate(() => {
-      this.assessScheduled = false;
-      this.assess();
+      this.assessImmediatePending = false;
+      if (this.assessDue) this.assess();
     });
   }
 
   private assess(): void {
-    this.health.update(
-      assessHealth(
-        {
-          counts: this.metrics.counts(),
-          pressureEventsInWindow: this.metrics.pressureEventsWithin(this.config.healthTimeoutWindowSeconds * 1000),
-          leaksHeld: this.leakSuspects(),
-          probe: this.probe.lastResult,
-        },
-        { warnUtilization: this.config.healthWarnUtilization, timeoutWindowSeconds: this.config.healthTimeoutWindowSeconds },
-      ),
-    );
+    this.assessDue = false;
+    const counts = this.metrics.counts();
+    const inputs = {
+      counts,
+      pressureEventsInWindow: this.metrics.pressureEventsWithin(this.thresholds.timeoutWindowSeconds * 1000),
+      leaksHeld: this.leakSuspects(),
+      probe: this.probe.lastResult,
+    };
+    this.health.update(assessHealth(inputs, this.thresholds));
+    this.assessedLoad = loadLevel(counts.active, counts.capacity, counts.waiting, this.thresholds.warnUtilization);
+    this.assessedOnLoadAlone = inputs.pressureEventsInWindow === 0 && inputs.leaksHeld === 0 && inputs.probe.reachable;
   }
 }

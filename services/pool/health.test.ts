@@ -1,12 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HealthTracker, assessHealth, type HealthInputs } from './health';
+import { utilizationOf } from './connection-pool-metrics';
+import { HealthTracker, assessHealth, loadLevel, type HealthInputs } from './health';
 
 const thresholds = { warnUtilization: 0.8, timeoutWindowSeconds: 10 };
 const reachable = { reachable: true, latencyMs: 1, error: undefined, at: '' };
 
 function inputs(active: number, waiting: number, extra: Partial<HealthInputs> = {}): HealthInputs {
-  return { counts: { active, idle: 0, total: active, waiting, poolSize: 5, capacity: 8 }, pressureEventsInWindow: 0, leaksHeld: 0, probe: reachable, ...extra };
+  return {
+    counts: { active, idle: 0, total: active, waiting, poolSize: 5, capacity: 8, utilization: utilizationOf(active, 8) },
+    pressureEventsInWindow: 0,
+    leaksHeld: 0,
+    probe: reachable,
+    ...extra,
+  };
 }
 
 describe('health rules', () => {
@@ -23,6 +30,20 @@ describe('health rules', () => {
     const health = assessHealth(inputs(0, 0, { probe: { reachable: false, latencyMs: undefined, error: 'ECONNREFUSED', at: '' } }), thresholds);
     assert.equal(health.status, 'critical');
     assert.match(health.reasons[0] ?? '', /database unreachable: ECONNREFUSED/);
+  });
+});
+
+describe('utilization and load level', () => {
+  it('is active / capacity, and a pool without capacity counts as full', () => {
+    assert.equal(utilizationOf(3, 4), 0.75);
+    assert.equal(utilizationOf(0, 4), 0);
+    assert.equal(utilizationOf(0, 0), 1);
+  });
+  it('says what the rules say about load alone', () => {
+    for (const [active, waiting] of [[2, 0], [7, 0], [8, 0], [8, 1], [5, 2]] as const) {
+      const status = assessHealth(inputs(active, waiting), thresholds).status;
+      assert.equal(['healthy', 'warning', 'critical'][loadLevel(active, 8, waiting, thresholds.warnUtilization)], status, `${active} active, ${waiting} waiting`);
+    }
   });
 });
 

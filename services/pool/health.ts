@@ -1,4 +1,4 @@
-import type { PoolCounts } from './connection-pool-metrics';
+import { utilizationOf, type PoolCounts } from './connection-pool-metrics';
 import { SideConnection } from './side-connection';
 
 export type HealthStatus = 'healthy' | 'warning' | 'critical';
@@ -41,17 +41,30 @@ export interface ProbeResult {
 
 const TRANSITION_HISTORY = 50;
 
+/** What the pool's load alone says: 2 saturated with requests waiting, 1 busy (warn), 0 spare capacity. */
+export type LoadLevel = 0 | 1 | 2;
+
+/**
+ * The load part of the rules, on plain numbers (the manager asks it on every pool event to decide
+ * whether health can have changed): saturated = every connection in use and someone waiting;
+ * busy = utilization at or above the warning threshold, or anyone waiting.
+ */
+export function loadLevel(active: number, capacity: number, waiting: number, warnUtilization: number): LoadLevel {
+  if (active >= capacity && waiting > 0) return 2;
+  return utilizationOf(active, capacity) >= warnUtilization || waiting > 0 ? 1 : 0;
+}
+
 /** The rules, as a pure function: critical beats warning beats healthy; every reason is kept. */
 export function assessHealth(inputs: HealthInputs, thresholds: HealthThresholds): { status: HealthStatus; reasons: string[] } {
   const { counts, pressureEventsInWindow, leaksHeld, probe } = inputs;
-  const { active, capacity, waiting } = counts;
-  const utilization = capacity === 0 ? 0 : active / capacity;
+  const { active, capacity, waiting, utilization } = counts;
   const critical: string[] = [];
   const warning: string[] = [];
   const percent = Math.round(utilization * 100);
 
   if (!probe.reachable) critical.push(`database unreachable: ${probe.error ?? 'probe failed'}`);
-  if (active >= capacity && waiting > 0) critical.push(`pool saturated: ${active}/${capacity} in use, ${waiting} waiting`);
+  const load = loadLevel(active, capacity, waiting, thresholds.warnUtilization);
+  if (load === 2) critical.push(`pool saturated: ${active}/${capacity} in use, ${waiting} waiting`);
   else if (utilization >= thresholds.warnUtilization) {
     warning.push(`utilization ${percent}% >= ${Math.round(thresholds.warnUtilization * 100)}%`);
   }

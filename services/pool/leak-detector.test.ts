@@ -97,6 +97,19 @@ describe('LeakDetector', () => {
     assert.equal(counters.released, 0);
   });
 
+  it('finds a withConnection checkout whose callback never settles once nothing references it, and reclaims it', async () => {
+    const m = await manager({ leakThresholdSeconds: 3600 });
+    // A callback awaiting a promise nobody can settle: the whole awaiting chain, handle included, becomes garbage.
+    void m.withConnection(() => new Promise<never>(() => undefined));
+    await until(() => m.pool.activeCount === 1);
+    await until(() => {
+      gc();
+      return m.leaks.report().events.some((e) => e.action === 'collected');
+    }, 10_000);
+    assert.equal(m.pool.activeCount, 0);
+    assert.equal(m.metrics.snapshot().counters.leaksReclaimed, 1);
+  });
+
   it('records where a leaked connection was taken when tracing is on', async () => {
     const m = await manager({ leakThresholdSeconds: 0.2, traceCheckouts: true });
     const connection = await m.pool.acquire();

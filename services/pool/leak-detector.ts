@@ -65,8 +65,8 @@ export function applyLeakSettingsChange(current: LeakSettings, change: unknown):
 
 /**
  * Leak detection over the pool's own checkout tracking. On an interval it reports checkouts held
- * past the threshold and, when reclaim is on, takes them back; the pool's FinalizationRegistry
- * hands it checkouts whose handle was garbage-collected unreleased. Unlike HikariCP's detector
+ * past the threshold and, when reclaim is on, takes them back; the pool hands it checkouts whose
+ * handle was garbage-collected unreleased (found after each collection and on each pass). Unlike HikariCP's detector
  * (which only logs) it reclaims, and says per leak which it did.
  */
 export class LeakDetector {
@@ -108,14 +108,20 @@ export class LeakDetector {
     return this.settings;
   }
 
-  /** Checkouts held longer than the threshold right now (health reports them). */
-  suspects(now = Date.now()): number {
+  /** Checkouts held longer than the threshold right now (health reports them). Ages are on performance.now()'s clock. */
+  suspects(now = performance.now()): number {
     const cutoff = now - this.current.thresholdSeconds * 1000;
-    return this.pool.heldCheckouts().filter((checkout) => checkout.acquiredAt < cutoff).length;
+    let suspects = 0;
+    // Oldest first: stop at the first checkout younger than the threshold.
+    for (const checkout of this.pool.heldCheckoutsView()) {
+      if (checkout.acquiredAt >= cutoff) break;
+      suspects++;
+    }
+    return suspects;
   }
 
   report(options: { stacks: boolean } = { stacks: true }): LeakReport {
-    const now = Date.now();
+    const now = performance.now();
     const thresholdMs = this.current.thresholdSeconds * 1000;
     const held = this.pool.heldCheckouts().map((checkout) => ({
       checkoutId: checkout.id,
@@ -129,23 +135,33 @@ export class LeakDetector {
   }
 
   /** One pass: report what crossed the threshold, reclaim it when enabled, note late returns. */
-  async check(now = Date.now()): Promise<void> {
-    const held = new Set(this.pool.heldCheckouts().map((c) => c.id));
+  async check(now = performance.now()): Promise<void> {
+    // Handles a collection cleared since the last look (normally found right after the collection).
+    this.pool.findCollectedHandles();
     for (const [id, checkout] of this.reported) {
-      if (held.has(id)) continue;
+      if (this.pool.isHeld(id)) continue;
       this.reported.delete(id);
       this.record(checkout, 'returned', now);
     }
     const cutoff = now - this.current.thresholdSeconds * 1000;
-    for (const checkout of this.pool.heldCheckouts()) {
-      if (checkout.acquiredAt >= cutoff) continue;
+    // Oldest first: the checkouts past the threshold are a prefix (a copy, since reclaiming changes the map).
+    const leaked: Checkout[] = [];
+    for (const checkout of this.pool.heldCheckoutsView()) {
+      if (checkout.acquiredAt >= cutoff) break;
+      leaked.push(checkout);
+    }
+    let newlyReported = false;
+    for (const checkout of leaked) {
       if (!this.reported.has(checkout.id)) {
         this.reported.set(checkout.id, checkout);
         this.observer.count('leaksDetected');
         this.record(checkout, 'reported', now);
+        newlyReported = true;
       }
       if (this.current.reclaim) await this.takeBack(checkout, 'reclaimed');
     }
+    // A leak crossing the threshold changes health (warning) without any pool event: say so.
+    if (newlyReported) this.observer.changed();
   }
 
   /**
@@ -153,7 +169,7 @@ export class LeakDetector {
    * by itself (a recovery strategy asks): the same bookkeeping as its own reclaims.
    */
   async reclaimPastThreshold(): Promise<{ reclaimed: number; terminated: number }> {
-    const cutoff = Date.now() - this.current.thresholdSeconds * 1000;
+    const cutoff = performance.now() - this.current.thresholdSeconds * 1000;
     const leaked = this.pool.heldCheckouts().filter((checkout) => checkout.acquiredAt < cutoff);
     // Each takeBack frees its slot before its first await: all are free before any termination.
     const results = await Promise.all(leaked.map((checkout) => this.takeBack(checkout, 'reclaimed')));
@@ -161,7 +177,7 @@ export class LeakDetector {
     return { reclaimed: taken.length, terminated: taken.filter((serverTerminated) => serverTerminated).length };
   }
 
-  /** Called by the pool's FinalizationRegistry: the handle is gone, so is any chance of release. */
+  /** Called by the pool when a collection cleared the handle: it is gone, so is any chance of release. */
   collected(checkout: Checkout): void {
     if (!this.reported.has(checkout.id)) this.observer.count('leaksDetected');
     void this.takeBack(checkout, 'collected');
@@ -177,14 +193,15 @@ export class LeakDetector {
     // Destroying the client closes its socket, but a backend busy in a statement does not notice
     // until the statement ends: terminate it (a no-op when it is already gone).
     const serverTerminated = serverProcessId === undefined ? false : await this.terminateBackend(serverProcessId).catch(() => false);
-    this.record(checkout, action, Date.now(), serverTerminated);
+    this.record(checkout, action, performance.now(), serverTerminated);
     this.observer.changed();
     return serverTerminated;
   }
 
+  /** `now` is on performance.now()'s clock, like the checkout's acquiredAt. */
   private record(checkout: Checkout, action: LeakAction, now: number, serverTerminated?: boolean): void {
     this.events.push({
-      at: new Date(now).toISOString(),
+      at: new Date().toISOString(),
       checkoutId: checkout.id,
       action,
       ageMs: now - checkout.acquiredAt,

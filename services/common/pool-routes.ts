@@ -12,7 +12,7 @@ function checkStatus(bad: boolean, worse: boolean): 'pass' | 'warn' | 'fail' {
 
 /** The health+json body: the plan's status word beside the draft's pass/warn/fail. */
 export function healthDocument(service: string, snapshot: HealthView) {
-  const { health, connections, utilization, config } = snapshot;
+  const { health, connections, utilization, config, thresholds } = snapshot;
   const time = snapshot.at;
   return {
     status: HEALTH_JSON_STATUS[health.status],
@@ -22,7 +22,14 @@ export function healthDocument(service: string, snapshot: HealthView) {
     notes: health.reasons,
     checks: {
       'pool:utilization': [
-        { componentType: 'datastore', observedValue: utilization, observedUnit: 'ratio', status: checkStatus(utilization >= 0.8, false), time },
+        {
+          componentType: 'datastore',
+          observedValue: utilization,
+          observedUnit: 'ratio',
+          // The health rules' own threshold (HEALTH_WARN_UTILIZATION), so this check and poolStatus agree.
+          status: checkStatus(utilization >= thresholds.warnUtilization, false),
+          time,
+        },
       ],
       'pool:connections': [
         { componentType: 'datastore', componentId: 'active', observedValue: connections.active, observedUnit: 'connections', status: 'pass', time },

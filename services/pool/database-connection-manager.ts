@@ -18,8 +18,8 @@ export interface PoolSnapshot extends MetricsSnapshot {
   recovery: RecoveryReport;
 }
 
-/** What GET /health shows: a cheap subset of the snapshot, since it is polled. */
-export type HealthView = Pick<PoolSnapshot, 'at' | 'health' | 'utilization'> & { connections: PoolCounts; config: PoolLimits };
+/** What GET /health shows: a cheap subset of the snapshot, since it is polled; with the thresholds its checks are judged by. */
+export type HealthView = Pick<PoolSnapshot, 'at' | 'health' | 'utilization'> & { connections: PoolCounts; config: PoolLimits; thresholds: HealthThresholds };
 
 /**
  * DatabaseConnectionManager: the one owner of a service's database access. It owns the pool, its
@@ -193,6 +193,7 @@ export class DatabaseConnectionManager {
       connections,
       utilization: connections.utilization,
       config: this.pool.currentLimits,
+      thresholds: { ...this.thresholds },
     };
   }
 

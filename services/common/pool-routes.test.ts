@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { buildAuthApp } from '../auth/app';
 import { TokenIssuer } from '../auth/tokens';
@@ -8,8 +14,9 @@ import { TestDatabase } from '../testing/test-database';
 import { until } from '../testing/until';
 
 /*
- * The pool routes of a real service (the auth service, on real PostgreSQL): /health judges
- * utilization by the service's setting, and utilization means one thing everywhere it is shown.
+ * The pool routes of a real service (the auth service, on real PostgreSQL): /metrics passes
+ * Prometheus' own linter, /health judges utilization by the service's setting, and utilization
+ * means one thing everywhere it is shown.
  */
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789'; // local test default
@@ -93,3 +100,85 @@ describe('utilization has one meaning: checked-out connections / capacity', () =
     }
   });
 });
+
+describe('GET /metrics of a real service', () => {
+  it('passes `promtool check metrics` (Prometheus\' own linter)', async (t) => {
+    // Some of everything first: checkouts, waits, a refusal of each kind, so no series is only zeros.
+    assert.equal((await login()).statusCode, 200);
+    const held = await holdConnections(2);
+    const waiting = login();
+    await until(() => manager.pool.waitingCount === 1);
+    assert.equal((await login()).statusCode, 429);
+    assert.equal((await waiting).statusCode, 503);
+    for (const connection of held) connection.release();
+    const metrics = await app.inject('/metrics');
+    assert.equal(metrics.statusCode, 200);
+    assert.match(metrics.body, /^dbpool_connections_open\{service="auth"\} \d+$/m);
+    assert.doesNotMatch(metrics.body, /^dbpool_connections_total/m, 'the gauge renamed: it is not a counter');
+
+    const found = await promtool();
+    if ('skip' in found) return t.skip(found.skip);
+    const { code, output } = await run(found.path, ['check', 'metrics'], metrics.body);
+    assert.equal(output.trim(), '', `promtool check metrics found problems:\n${output}`);
+    assert.equal(code, 0, `promtool exited with ${code}`);
+  });
+});
+
+/** Runs `file args`, feeding `input` on stdin; resolves with the exit code and everything it wrote. */
+function run(file: string, args: string[], input: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+    child.stdin.end(input);
+  });
+}
+
+/** Where a promtool fetched by this test is kept between runs (a tool cache, as other tools keep theirs). */
+const CACHED_PROMTOOL = path.resolve(__dirname, '../../node_modules/.cache/promtool/promtool');
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * promtool from PROMTOOL, the system (`apt-get install -y prometheus` puts it in /usr/bin), or
+ * this test's cache; else fetched from Debian's prometheus package with apt and unpacked, keeping
+ * only promtool. Fetching rather than installing: installing the package also sets up a
+ * Prometheus server (and, on a machine with systemd, starts it), which a test has no business doing.
+ */
+async function promtool(): Promise<{ path: string } | { skip: string }> {
+  const candidates = [process.env.PROMTOOL, '/usr/bin/promtool', '/usr/local/bin/promtool', CACHED_PROMTOOL];
+  for (const candidate of candidates) if (candidate && isExecutable(candidate)) return { path: candidate };
+  const exec = promisify(execFile);
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'promtool-'));
+  try {
+    try {
+      await exec('apt-get', ['download', 'prometheus'], { cwd: scratch, timeout: 120_000 });
+    } catch {
+      // The package lists may be missing or stale (a fresh container): refresh them once.
+      await exec('apt-get', ['update'], { timeout: 300_000 });
+      await exec('apt-get', ['download', 'prometheus'], { cwd: scratch, timeout: 120_000 });
+    }
+    const deb = (await readdir(scratch)).find((name) => name.endsWith('.deb'));
+    if (!deb) throw new Error('apt-get download left no .deb');
+    await exec('sh', ['-c', `dpkg-deb --fsys-tarfile "${deb}" | tar -x ./usr/bin/promtool`], { cwd: scratch, timeout: 120_000 });
+    await mkdir(path.dirname(CACHED_PROMTOOL), { recursive: true });
+    await copyFile(path.join(scratch, 'usr/bin/promtool'), CACHED_PROMTOOL);
+    if (!existsSync(CACHED_PROMTOOL)) throw new Error('promtool was not in the package');
+    return { path: CACHED_PROMTOOL };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    return { skip: `promtool not found and not fetchable from Debian's prometheus package (${reason}); install it with \`apt-get install -y prometheus\` or set PROMTOOL` };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}

@@ -71,6 +71,9 @@ const WAIT_RESERVOIR_SIZE = 2048;
 /** Acquire waits, in seconds: from an immediate hand-over to a whole pool_timeout. */
 const WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
 
+/** prom-client default metrics that are gauges with a counter's suffix (left out of /metrics). */
+const GAUGES_NAMED_LIKE_COUNTERS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 function zeroCounters(): PoolCounters {
   // A literal, so every counter is a plain field of one fixed shape (the pool increments them in its hot path).
   return {
@@ -120,6 +123,9 @@ export class ConnectionPoolMetrics {
   ) {
     this.registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: this.registry });
+    // prom-client names three gauges like counters (…_total), which `promtool check metrics` rejects;
+    // the same totals are sum(nodejs_active_handles), sum(nodejs_active_requests), sum(nodejs_active_resources).
+    for (const name of GAUGES_NAMED_LIKE_COUNTERS) this.registry.removeSingleMetric(name);
     const counters = this.counters;
     for (const name of COUNTER_NAMES) {
       new Counter({
@@ -149,7 +155,7 @@ export class ConnectionPoolMetrics {
     };
     gauge('dbpool_connections_active', 'Connections checked out by callers', () => this.readCounts().active);
     gauge('dbpool_connections_idle', 'Open connections waiting in the pool', () => this.readCounts().idle);
-    gauge('dbpool_connections_total', 'Open server connections', () => this.readCounts().total);
+    gauge('dbpool_connections_open', 'Open server connections (active + idle)', () => this.readCounts().total);
     gauge('dbpool_connections_pending', 'Callers waiting for a connection', () => this.readCounts().waiting);
     gauge('dbpool_connections_max', 'Pool capacity (pool_size + max_overflow)', () => this.readCounts().capacity);
     gauge('dbpool_connections_overflow', 'Checked-out connections above pool_size', () => overflowInUse(this.readCounts()));

@@ -113,6 +113,7 @@ describe('GET /metrics of a real service', () => {
     for (const connection of held) connection.release();
     const metrics = await app.inject('/metrics');
     assert.equal(metrics.statusCode, 200);
+    assert.match(metrics.body, /^dbpool_refusal_duration_seconds_count\{status="429",service="auth"\} [1-9]/m);
     assert.match(metrics.body, /^dbpool_connections_open\{service="auth"\} \d+$/m);
     assert.doesNotMatch(metrics.body, /^dbpool_connections_total/m, 'the gauge renamed: it is not a counter');
 

@@ -71,6 +71,14 @@ const WAIT_RESERVOIR_SIZE = 2048;
 /** Acquire waits, in seconds: from an immediate hand-over to a whole pool_timeout. */
 const WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
 
+/**
+ * The service's own time to refuse (429/503), in seconds: from the request's arrival to the reply.
+ * A refusal should take well under a millisecond, so the buckets are fine below 1 ms.
+ */
+const REFUSAL_BUCKETS = [0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30];
+export const REFUSAL_STATUSES = [429, 503] as const;
+export type RefusalStatus = (typeof REFUSAL_STATUSES)[number];
+
 /** prom-client default metrics that are gauges with a counter's suffix (left out of /metrics). */
 const GAUGES_NAMED_LIKE_COUNTERS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
@@ -111,6 +119,7 @@ export class ConnectionPoolMetrics {
   /** The cumulative counters: incremented in place by the pool and the manager, read lazily by Prometheus. */
   readonly counters: PoolCounters = zeroCounters();
   private readonly waitHistogram: BucketHistogram;
+  private readonly refusalHistogram: BucketHistogram;
   private readonly waits: number[] = [];
   private waitCursor = 0;
   /** Times (ms since epoch) of recent timeouts and refusals, for the health window. */
@@ -142,6 +151,13 @@ export class ConnectionPoolMetrics {
       help: 'Time callers waited for a connection',
       buckets: WAIT_BUCKETS,
       registers: [this.registry],
+    });
+    this.refusalHistogram = new BucketHistogram({
+      name: 'dbpool_refusal_duration_seconds',
+      help: 'Time the service took to refuse a request under pool pressure (429 or 503), from its arrival to the reply',
+      buckets: REFUSAL_BUCKETS,
+      registers: [this.registry],
+      label: { name: 'status', values: REFUSAL_STATUSES.map(String) },
     });
     const gauge = (name: string, help: string, read: () => number): void => {
       new Gauge({
@@ -182,6 +198,11 @@ export class ConnectionPoolMetrics {
     if (this.waits.length < WAIT_RESERVOIR_SIZE) this.waits.push(waitedMs);
     else this.waits[this.waitCursor] = waitedMs;
     this.waitCursor = (this.waitCursor + 1) % WAIT_RESERVOIR_SIZE;
+  }
+
+  /** The service's own time to answer one refusal (429 or 503), from the request's arrival to the reply. */
+  recordRefusal(status: RefusalStatus, seconds: number): void {
+    this.refusalHistogram.observe(seconds, status === 429 ? 0 : 1);
   }
 
   /** Timeouts and queue-full refusals within the last `windowMs`. */

@@ -166,6 +166,8 @@ export class AsyncConnectionPool {
   private expiryAt = Number.POSITIVE_INFINITY;
   /** Deadlines ascend from head to tail, unless pool_timeout was lowered while some waited. */
   private deadlinesInOrder = true;
+  /** Clients taken away from a caller who never gave them back (their server session is ended on purpose). */
+  private readonly reclaimedClients = new WeakSet<pg.PoolClient>();
   traceCheckouts = false;
 
   constructor(
@@ -282,12 +284,27 @@ export class AsyncConnectionPool {
 
   /** Closes the connection of a checkout the caller never gave back. Returns false if it was already back. */
   reclaim(checkoutId: number): boolean {
+    const close = this.takeAway(checkoutId);
+    close?.();
+    return close !== undefined;
+  }
+
+  /**
+   * Takes a checkout the caller never gave back out of its hands now (a late release is ignored),
+   * but leaves its connection open: the caller of this ends the server session first (a reclaimed
+   * leak is terminated, so the server ends it rather than seeing its client hang up), then calls
+   * the answer to close it and free the slot. Undefined when it was already back.
+   */
+  takeAway(checkoutId: number): (() => void) | undefined {
     const checkout = this.checkouts.get(checkoutId);
-    if (!checkout) return false;
+    if (!checkout) return undefined;
     this.checkouts.delete(checkoutId);
-    this.returnClient(checkout.client, true);
-    this.observer.changed();
-    return true;
+    // The server's "terminating connection" on this client is our own doing, not a connection error.
+    this.reclaimedClients.add(checkout.client);
+    return () => {
+      this.returnClient(checkout.client, true);
+      this.observer.changed();
+    };
   }
 
   /** Applies new limits now: more capacity serves waiters at once, idle overflow is closed. */
@@ -385,7 +402,7 @@ export class AsyncConnectionPool {
     this.clientsWithHandler.add(client);
     client.on('error', () => {
       this.brokenClients.add(client);
-      this.observer.counters.errors++;
+      if (!this.reclaimedClients.has(client)) this.observer.counters.errors++;
     });
   }
 

@@ -66,6 +66,23 @@ describe('LeakDetector', () => {
     again.release();
   });
 
+  it('ends a leaked session from the server side: terminated, not merely hung up on', async () => {
+    const m = await manager({ leakThresholdSeconds: 0.2 });
+    const killed = async () => Number((await fixture.audit.query("SELECT sessions_killed FROM pg_stat_database WHERE datname = 'test_backend'")).rows[0].sessions_killed);
+    const killedBefore = await killed();
+    const connection = await m.pool.acquire();
+    const pid = connection.serverProcessId;
+    // Idle in a transaction: a closed socket alone would end this session too, as a client hanging up.
+    await connection.query('BEGIN');
+    await until(() => m.leaks.report().events.some((e) => e.action === 'reclaimed'));
+    assert.equal(m.leaks.report().events.find((e) => e.action === 'reclaimed')!.serverTerminated, true);
+    await until(async () => !(await backendAlive(pid)));
+    // PostgreSQL's own count: sessions ended by pg_terminate_backend (a hang-up counts as abandoned or normal).
+    await until(async () => (await killed()) === killedBefore + 1);
+    // The server's "terminating connection" on that client was the reclaim, not a connection error.
+    assert.equal(m.metrics.snapshot().counters.errors, 0);
+  });
+
   it('kills a leaked connection whose backend is busy in a statement', async () => {
     const m = await manager({ leakThresholdSeconds: 0.3 });
     const connection = await m.pool.acquire();

@@ -171,7 +171,7 @@ export class LeakDetector {
   async reclaimPastThreshold(): Promise<{ reclaimed: number; terminated: number }> {
     const cutoff = performance.now() - this.current.thresholdSeconds * 1000;
     const leaked = this.pool.heldCheckouts().filter((checkout) => checkout.acquiredAt < cutoff);
-    // Each takeBack frees its slot before its first await: all are free before any termination.
+    // Each takeBack takes its checkout from the caller before its first await: none can be released late.
     const results = await Promise.all(leaked.map((checkout) => this.takeBack(checkout, 'reclaimed')));
     const taken = results.filter((result) => result !== undefined);
     return { reclaimed: taken.length, terminated: taken.filter((serverTerminated) => serverTerminated).length };
@@ -186,13 +186,15 @@ export class LeakDetector {
   /** Whether its server backend was terminated; undefined when the checkout was already back. */
   private async takeBack(checkout: Checkout, action: 'reclaimed' | 'collected'): Promise<boolean | undefined> {
     const serverProcessId = serverProcessIdOf(checkout);
-    // Free the slot first (synchronously), so a late release by the caller cannot race with us.
-    if (!this.pool.reclaim(checkout.id)) return undefined;
+    // Take it from the caller first (synchronously), so a late release by the caller cannot race with us.
+    const close = this.pool.takeAway(checkout.id);
+    if (!close) return undefined;
     this.reported.delete(checkout.id);
     this.observer.count('leaksReclaimed');
-    // Destroying the client closes its socket, but a backend busy in a statement does not notice
-    // until the statement ends: terminate it (a no-op when it is already gone).
+    // Terminate the server backend before closing the socket: closed first, the server would see a
+    // client hang up (or, busy in a statement, not notice until it ends) instead of ending the session.
     const serverTerminated = serverProcessId === undefined ? false : await this.terminateBackend(serverProcessId).catch(() => false);
+    close();
     this.record(checkout, action, performance.now(), serverTerminated);
     this.observer.changed();
     return serverTerminated;

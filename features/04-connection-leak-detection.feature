@@ -23,7 +23,7 @@ Feature: Connection leak detection and prevention
     @needs-database
     Scenario Outline: <rounds> rounds of twenty operations leave the same connections open
       When <rounds> rounds of 20 operations run against the backend, 5 of them failing each time
-      Then after every round the backend held no connection, kept the same number open, and the database agreed
+      Then after every round the backend held no connection, closed its overflow, kept the same number open and idle, and the database agreed
 
       Examples: repeated rounds
         | rounds |
@@ -36,7 +36,7 @@ Feature: Connection leak detection and prevention
       When a backend request drops its connection without giving it back
       And the backend collects its garbage
       Then the backend reports that connection as collected
-      And the database no longer has that server connection
+      And the database terminated that backend server connection, leaving no zombie behind
       And every backend connection is back in the pool
       And the backend health becomes healthy
 
@@ -50,6 +50,6 @@ Feature: Connection leak detection and prevention
       And the backend health becomes warning
       When the backend is told to reclaim leaked connections
       Then the backend reports that connection as reclaimed
-      And the database no longer has that server connection
+      And the database terminated that backend server connection, leaving no zombie behind
       And the backend health becomes healthy
       And every backend connection is back in the pool

@@ -10,11 +10,12 @@ import {
   expectLifecycleCounted,
   expectNoDrift,
   expectOperationOutcomes,
-  expectServerConnectionGone,
+  expectReportedInTime,
+  expectServerSessionTerminated,
 } from '../support/expectations/leak';
 import type { ServiceName } from '../support/system-under-test';
-import { changeLeakDetection, collectGarbage, configureLeakDetection, lastLeak, leakConnection } from '../support/tasks/leak-connections';
-import { roundsOf, runOperationRound } from '../support/tasks/operation-rounds';
+import { changeLeakDetection, collectGarbage, configureLeakDetection, lastLeak, leakCheckEveryMs, leakConnection, sessionsKilledNow } from '../support/tasks/leak-connections';
+import { lastRound, roundsOf, runOperationRound } from '../support/tasks/operation-rounds';
 import { STEP, WAIT } from '../support/timeouts';
 import type { PoolWorld } from '../support/world';
 
@@ -46,42 +47,47 @@ When('the {service} is told to reclaim leaked connections', async function (this
   await changeLeakDetection(this, service, { reclaim: true });
 });
 
+// The round these speak of is the scenario's last one, against whichever service it ran.
 Then('{int} operations succeeded and {int} failed with a database error', function (this: PoolWorld, succeeded: number, failed: number) {
-  expectOperationOutcomes(this.operations, succeeded, failed, this.target('backend'));
+  const round = lastRound(this);
+  expectOperationOutcomes(round, succeeded, failed, this.target(round.service));
 });
 
 Then('the {service} active connection count peaked at {int} and returned to its baseline', async function (this: PoolWorld, service: ServiceName, peak: number) {
-  const round = roundsOf(this).at(-1)!;
+  const round = roundsOf(this, service).at(-1)!;
   const timeline = this.sampled(service);
-  expectActivePeaked(timeline, service, round, peak);
-  await eventually(() => expectActiveBackAtBaseline(timeline, service, round), { within: WAIT.settle });
+  expectActivePeaked(timeline, round, peak);
+  await eventually(() => expectActiveBackAtBaseline(timeline, round), { within: WAIT.settle });
 });
 
-Then('the {service} pool counted {int} connections acquired and {int} released', function (this: PoolWorld, _service: ServiceName, acquired: number, released: number) {
-  expectLifecycleCounted(roundsOf(this).at(-1)!, acquired, released);
+Then('the {service} pool counted {int} connections acquired and {int} released', function (this: PoolWorld, service: ServiceName, acquired: number, released: number) {
+  expectLifecycleCounted(roundsOf(this, service).at(-1)!, acquired, released);
 });
 
-Then('after every round the {service} held no connection, kept the same number open, and the database agreed', function (this: PoolWorld, _service: ServiceName) {
-  expectNoDrift(roundsOf(this));
+Then('after every round the {service} held no connection, closed its overflow, kept the same number open and idle, and the database agreed', function (this: PoolWorld, service: ServiceName) {
+  expectNoDrift(roundsOf(this, service), this.target(service));
 });
 
 Then('the {service} reports that connection as leaked, with its age and where it was taken', async function (this: PoolWorld, service: ServiceName) {
   const client = this.testApi(service);
-  const leak = await lastLeak(this);
-  const event = await eventually(async () => expectLeakEvent(await client.leakReport(), leak, 'reported'), { within: WAIT.settle });
-  const snapshot = await client.poolSnapshot();
-  expectLeakReported(event, leak, snapshot.config.leakThresholdSeconds * 1000, /fault-routes\.ts/, snapshot);
+  const mark = lastLeak(this, service);
+  const event = await eventually(async () => expectLeakEvent(await client.leakReport(), mark, 'reported'), { within: WAIT.settle });
+  const { settings } = await client.leakReport();
+  const timing = expectReportedInTime(event, mark, settings.thresholdSeconds * 1000, leakCheckEveryMs(settings.thresholdSeconds));
+  this.attach(`leak reported at age ${timing.ageMs} ms (allowed ${timing.boundsMs.join(' to ')} ms); ${timing.fromRequestMs.earliest} to ${timing.fromRequestMs.latest} ms after the leaking request, by the suite's clock`);
+  expectLeakReported(event, mark, /fault-routes\.ts/, await client.poolSnapshot());
 });
 
 Then('the {service} reports that connection as {word}', async function (this: PoolWorld, service: ServiceName, action: string) {
   if (action !== 'reclaimed' && action !== 'collected') throw new Error(`"${action}" is not how a leak is taken back: reclaimed or collected`);
   const client = this.testApi(service);
-  const leak = await lastLeak(this);
-  await eventually(async () => expectLeakEvent(await client.leakReport(), leak, action), { within: WAIT.settle });
-  expectLeakTakenBack(await client.leakReport(), leak, await client.poolSnapshot());
+  const mark = lastLeak(this, service);
+  const event = await eventually(async () => expectLeakEvent(await client.leakReport(), mark, action), { within: WAIT.settle });
+  expectLeakTakenBack(event, await client.leakReport(), mark, await client.poolSnapshot());
 });
 
-Then('the database no longer has that server connection', async function (this: PoolWorld) {
-  const leak = await lastLeak(this);
-  await eventually(async () => expectServerConnectionGone(leak, await this.requireAudit().backendExists(leak.serverProcessId)), { within: WAIT.settle });
+Then('the database terminated that {service} server connection, leaving no zombie behind', async function (this: PoolWorld, service: ServiceName) {
+  const mark = lastLeak(this, service);
+  const audit = this.requireAudit();
+  await eventually(async () => expectServerSessionTerminated(mark, await audit.backendExists(mark.leak.serverProcessId), await sessionsKilledNow(audit, mark)), { within: WAIT.settle });
 });

@@ -68,6 +68,26 @@ export class DatabaseAudit {
     return rows.length > 0;
   }
 
+  /** The database a service's connections (named `<service>` or `<service>:…`) are on; undefined while it has none open. */
+  async databaseOf(applicationName: string): Promise<string | undefined> {
+    const { rows } = await this.client.query<{ datname: string }>(
+      "SELECT datname FROM pg_stat_activity WHERE application_name = $1 OR application_name LIKE $1 || ':%' LIMIT 1",
+      [applicationName],
+    );
+    return rows[0]?.datname;
+  }
+
+  /**
+   * How many sessions of a database PostgreSQL has seen ended by pg_terminate_backend (or another
+   * administrator's signal): its own count, which a client merely closing its socket never raises
+   * (that counts as a normal end, or as abandoned). Cumulative since the server started.
+   */
+  async sessionsKilledIn(database: string): Promise<number> {
+    const { rows } = await this.client.query<{ killed: string }>('SELECT sessions_killed AS killed FROM pg_stat_database WHERE datname = $1', [database]);
+    if (!rows[0]) throw new Error(`no database named ${database} in pg_stat_database`);
+    return Number(rows[0].killed);
+  }
+
   /**
    * The database roles a service's connections (its pool, probe and admin connections, named
    * `<service>` or `<service>:…`) use, each with how many connections the role holds now (all of

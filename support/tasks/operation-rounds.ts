@@ -1,5 +1,7 @@
+import type { Outcome } from '../clients/outcome';
 import { Duration } from '../duration';
 import { eventually } from '../eventually';
+import { capacityOf } from '../pool-shape';
 import { ScenarioState } from '../scenario-state';
 import type { ServiceName } from '../system-under-test';
 import { WAIT } from '../timeouts';
@@ -8,17 +10,28 @@ import type { PoolWorld } from '../world';
 
 /** What one round of operations left behind, once the pool settled (test case 4's drift check). */
 export interface RoundFigures {
+  service: ServiceName;
   round: number;
   /** Epoch ms: when the round's operations started and when the last was answered. */
   startedAt: number;
   answeredAt: number;
   /** The counts before the round: what "back to baseline" means. */
   baseline: { active: number; total: number };
-  /** The service's counts (each from the evidence `evidence` names; waiting only where the target reports it). */
+  /** The round's operations, each with its answer. */
+  outcomes: Array<{ label: string; outcome: Outcome }>;
+  /**
+   * How many connections the round's operations needed at once: its holders certainly (they hold
+   * together), its failing ones perhaps too (they start together with them, but end at once).
+   */
+  demand: { least: number; most: number };
+  /** The service's counts (each from the evidence `evidence` names; waiting and idle only where the target reports them). */
   active: number;
   waiting: number | undefined;
   total: number;
+  idle: number | undefined;
+  /** What the pool keeps open once idle (pool_size, or its one size where overflow is not its own), and its capacity. */
   poolSize: number;
+  capacity: number;
   /** What pg_stat_activity says the service holds. */
   database: { total: number; busy: number };
   /** Counter growth over the round, where the target counts acquires and releases. */
@@ -29,9 +42,18 @@ export interface RoundFigures {
 
 const rounds = new ScenarioState<RoundFigures[]>('no rounds of operations', () => []);
 
-/** The rounds this scenario ran, in order. */
-export function roundsOf(world: PoolWorld): RoundFigures[] {
-  return rounds.of(world);
+/** The rounds this scenario ran against `service`, in order. */
+export function roundsOf(world: PoolWorld, service: ServiceName): RoundFigures[] {
+  const ran = rounds.of(world).filter((r) => r.service === service);
+  if (ran.length === 0) throw new Error(`no round of operations ran against the ${service} in this scenario`);
+  return ran;
+}
+
+/** The round this scenario ran last, whichever service it was against. */
+export function lastRound(world: PoolWorld): RoundFigures {
+  const round = rounds.of(world).at(-1);
+  if (!round) throw new Error('no round of operations ran in this scenario');
+  return round;
 }
 
 /** How long each succeeding operation of a round holds its connection: long enough for the sampler to see the pool full. */
@@ -46,14 +68,17 @@ const ROUND_HOLD = Duration.ofMilliseconds(500);
 export async function runOperationRound(world: PoolWorld, service: ServiceName, count: number, failing: number): Promise<RoundFigures> {
   const target = world.target(service);
   const audit = world.requireAudit();
-  const round = roundsOf(world).length + 1;
+  const round = rounds.of(world).filter((r) => r.service === service).length + 1;
   const before = await target.poolState();
   const startedAt = Date.now();
+  const labels = ['failing operation', 'operation'];
+  const earlier = new Set(labels.flatMap((label) => world.operations.labelled(label)));
   // The failing ones first: the target may not describe one, and nothing is held yet if so.
   for (let i = 0; i < failing; i++) world.operations.start('failing operation', () => target.sendFailingRequest());
   await target.hold(world.operations, count - failing, ROUND_HOLD, 'operation');
   await world.operations.settled();
   const answeredAt = Date.now();
+  const mine = labels.flatMap((label) => world.operations.labelled(label)).filter((op) => !earlier.has(op));
   world.timeline?.markPhase(`round ${round}: ${count} operations, ${failing} failing`, 'operations', startedAt, answeredAt);
   const quiet = async () => {
     const reading = await target.poolState();
@@ -69,20 +94,25 @@ export async function runOperationRound(world: PoolWorld, service: ServiceName, 
   const { reading } = after;
   const growth = (key: 'acquired' | 'released') => (reading[key] === undefined || before[key] === undefined ? undefined : reading[key]! - before[key]!);
   const figures: RoundFigures = {
+    service,
     round,
     startedAt,
     answeredAt,
     baseline: { active: before.active ?? 0, total: before.open ?? 0 },
+    outcomes: mine.map((op) => ({ label: op.label, outcome: op.outcome! })),
+    demand: { least: count - failing, most: count },
     active: reading.active ?? 0,
     waiting: reading.waiting,
     total: reading.open ?? after.database.total,
+    idle: reading.idle,
     // What the pool keeps open once idle: pool_size, or its one size where overflow is not its own.
     poolSize: reading.poolSize ?? (target.hasOverflow ? target.shape.poolSize : target.shape.poolSize + target.shape.maxOverflow),
+    capacity: reading.capacity ?? capacityOf(target.shape),
     database: after.database,
     acquired: growth('acquired'),
     released: growth('released'),
     evidence: reading.evidence,
   };
-  roundsOf(world).push(figures);
+  rounds.of(world).push(figures);
   return figures;
 }

@@ -5,7 +5,7 @@ import { LoadAccounting } from './accounting';
 import { LatencyHistogram } from './histogram';
 import { sustainedWithSpikes } from './profiles';
 
-const profile = sustainedWithSpikes({ capacity: 10, percent: 50, durationMs: 3_000, spikePercent: 100, spikeMs: 500, everyMs: 1_000 });
+const profile = sustainedWithSpikes({ capacity: 10, percent: 50, durationMs: 3_000, spikePercent: 100, spikeMs: 500, everyMs: 1_000, recoveryMs: 500, holdSeconds: 0.2 });
 
 describe('load accounting', () => {
   it('classifies statuses: 429 and 503 are shed, anything else not 2xx (and no answer) is an error', () => {

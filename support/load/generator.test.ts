@@ -31,7 +31,7 @@ after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 describe('closed-loop load generator', () => {
   it('keeps N callers busy per phase, spikes on schedule, and accounts for every request', async () => {
-    const profile = sustainedWithSpikes({ capacity: 10, percent: 40, durationMs: 1_500, spikePercent: 80, spikeMs: 400, everyMs: 600, holdSeconds: 0.02 });
+    const profile = sustainedWithSpikes({ capacity: 10, percent: 40, durationMs: 1_500, spikePercent: 80, spikeMs: 400, everyMs: 800, recoveryMs: 300, holdSeconds: 0.02 });
     const quiet: ProgressStream = { isTTY: false, write: () => assert.fail('no progress output without a TTY') };
     const result = await runClosedLoop({ baseUrl, path: '/work' }, profile, { progress: new Progress(quiet) });
     assert.equal(result.totals.sent, served, 'every request the server saw is accounted for');
@@ -47,7 +47,7 @@ describe('closed-loop load generator', () => {
   });
 
   it('sends load to loopback only', async () => {
-    const profile = sustainedWithSpikes({ capacity: 10, percent: 40, durationMs: 1_500, spikePercent: 80, spikeMs: 400, everyMs: 600 });
+    const profile = sustainedWithSpikes({ capacity: 10, percent: 40, durationMs: 1_500, spikePercent: 80, spikeMs: 400, everyMs: 800, recoveryMs: 300, holdSeconds: 0.02 });
     await assert.rejects(runClosedLoop({ baseUrl: 'http://192.0.2.1:80', path: '/' }, profile), /load goes to 127\.0\.0\.1 only/);
   });
 });

@@ -23,10 +23,9 @@ export interface LoadProfile {
   /** How long each request holds its connection (the backend's /api/work/hold). */
   holdSeconds: number;
   segments: LoadSegment[];
+  /** With spikes: how long the sustained level runs after each spike at least, for recovery to be judged in. */
+  recoveryMs?: number;
 }
-
-/** Short enough that a caller's request rate is high, long enough that concurrency shows in the pool. */
-export const DEFAULT_HOLD_SECONDS = 0.2;
 
 export function callersFor(capacity: number, percent: number): number {
   const callers = Math.round((capacity * percent) / 100);
@@ -43,9 +42,10 @@ export function maxCallers(profile: LoadProfile): number {
   return Math.max(0, ...profile.segments.map((s) => s.callers));
 }
 
-/** One level for the whole duration. */
-export function steadyLoad(capacity: number, percent: number, durationMs: number, holdSeconds = DEFAULT_HOLD_SECONDS): LoadProfile {
+/** One level for the whole duration, each request holding its connection for `holdSeconds`. */
+export function steadyLoad(capacity: number, percent: number, durationMs: number, holdSeconds: number): LoadProfile {
   if (!(durationMs > 0)) throw new Error(`load duration ${durationMs} ms is not allowed: expected more than 0`);
+  checkHold(holdSeconds);
   return {
     capacity,
     holdSeconds,
@@ -59,28 +59,50 @@ export interface SpikeSchedule {
   durationMs: number;
   spikePercent: number;
   spikeMs: number;
-  /** A spike starts every `everyMs`, the first one `everyMs` after the start, while it ends before the load does. */
+  /** A spike starts every `everyMs`, the first one `everyMs` after the start; every one that starts before the load ends must fit. */
   everyMs: number;
-  holdSeconds?: number;
+  /** The sustained level runs at least this long after each spike, before the next one or the end: the time recovery is judged in. */
+  recoveryMs: number;
+  holdSeconds: number;
 }
 
-/** A sustained level with spikes on a schedule: sustained, spike 1, sustained, spike 2, ..., sustained. */
+function checkHold(holdSeconds: number): void {
+  if (!(holdSeconds > 0)) throw new Error(`a hold of ${holdSeconds} s per request is not allowed: expected more than 0`);
+}
+
+const seconds = (ms: number): string => `${ms / 1000} s`;
+
+/**
+ * A sustained level with spikes on a schedule: sustained, spike 1, sustained, spike 2, ..., sustained.
+ * Refuses a schedule in which a spike is not followed by `recoveryMs` at the sustained level — before
+ * the next spike or before the load ends — since recovery from it could not be judged in full.
+ */
 export function sustainedWithSpikes(schedule: SpikeSchedule): LoadProfile {
-  const { capacity, percent, durationMs, spikePercent, spikeMs, everyMs } = schedule;
-  if (!(spikeMs > 0) || !(everyMs > spikeMs)) throw new Error(`spikes of ${spikeMs} ms every ${everyMs} ms are not allowed: a spike must be shorter than the interval`);
+  const { capacity, percent, durationMs, spikePercent, spikeMs, everyMs, recoveryMs, holdSeconds } = schedule;
+  checkHold(holdSeconds);
+  if (!(spikeMs > 0) || !(recoveryMs > 0)) throw new Error(`spikes of ${seconds(spikeMs)} with ${seconds(recoveryMs)} to recover are not allowed: both must be longer than 0`);
+  if (everyMs - spikeMs < recoveryMs) {
+    throw new Error(`spikes of ${seconds(spikeMs)} every ${seconds(everyMs)} leave ${seconds(everyMs - spikeMs)} between one spike and the next, less than the ${seconds(recoveryMs)} allowed to recover: space the spikes further apart or allow less time`);
+  }
   const sustained = callersFor(capacity, percent);
   const spike = callersFor(capacity, spikePercent);
   const segments: LoadSegment[] = [];
   let cursor = 0;
-  for (let index = 1; index * everyMs + spikeMs < durationMs; index++) {
+  for (let index = 1; index * everyMs < durationMs; index++) {
     const from = index * everyMs;
+    const tail = durationMs - (from + spikeMs);
+    if (tail < recoveryMs) {
+      throw new Error(
+        `spike ${index} (${seconds(from)} to ${seconds(from + spikeMs)}) leaves ${seconds(Math.max(0, tail))} of the ${seconds(durationMs)} load after it, less than the ${seconds(recoveryMs)} allowed to recover: make the load longer, space the spikes differently or allow less time`,
+      );
+    }
     segments.push({ name: `sustained ${percent}%`, kind: 'sustained', fromMs: cursor, toMs: from, callers: sustained, percent });
     segments.push({ name: `spike ${index} (${spikePercent}%)`, kind: 'spike', fromMs: from, toMs: from + spikeMs, callers: spike, percent: spikePercent });
     cursor = from + spikeMs;
   }
-  if (segments.length === 0) throw new Error(`no spike of ${spikeMs} ms every ${everyMs} ms fits in ${durationMs} ms of load`);
+  if (segments.length === 0) throw new Error(`no spike every ${seconds(everyMs)} starts within ${seconds(durationMs)} of load`);
   segments.push({ name: `sustained ${percent}%`, kind: 'sustained', fromMs: cursor, toMs: durationMs, callers: sustained, percent });
-  return { capacity, holdSeconds: schedule.holdSeconds ?? DEFAULT_HOLD_SECONDS, segments };
+  return { capacity, holdSeconds, segments, recoveryMs };
 }
 
 /** The segment running at `ms` from the start (the last one at or after the end). */

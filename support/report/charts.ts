@@ -135,7 +135,7 @@ export function timelineSpec(timeline: TimelineJson, title: string): Spec {
     title: {
       text: title,
       subtitle: `pool sampled every ${timeline.everyMs} ms from ${describeAllEvidence(timeline)} · ${
-        liveness.samples === 0 ? 'no health check to probe' : `liveness ${(liveness.ratio * 100).toFixed(2)}% of ${liveness.samples} probes answered (limit ${(liveness.limit * 100).toFixed(1)}%)`
+        liveness.samples === 0 ? 'no health check to probe' : `liveness ${(liveness.ratio * 100).toFixed(2)}% of ${liveness.samples} probes answered`
       }${Object.values(timeline.failedPolls).some((n) => n > 0) ? ` · polls without a reading: ${JSON.stringify(timeline.failedPolls)}` : ''}`,
     },
     config: CONFIG,

@@ -16,14 +16,44 @@ export interface LoadRun extends LoadResult {
 
 const loads = new ScenarioState<LoadRun[]>('no load', () => []);
 
+/** What the feature says about its load, before it runs: how long each request holds its connection. */
+const holds = new ScenarioState<{ hold: Duration }>('no hold time per request stated (e.g. "every request of the load holds its connection for 200 milliseconds")');
+
+export function holdEachRequestFor(world: PoolWorld, hold: Duration): void {
+  if (!(hold.ms > 0)) throw new Error(`a hold of ${hold.ms} ms per request is not allowed: expected more than 0`);
+  holds.set(world, { hold });
+}
+
+/** How long each request of this scenario's load holds its connection, as the feature says. */
+export function holdPerRequest(world: PoolWorld): Duration {
+  return holds.of(world).hold;
+}
+
+/**
+ * The uptime a service promises under load (the plan's 99.9%), as a feature states it: the share of
+ * liveness probes it must answer. Judged by a step over the load, and over the whole scenario after it.
+ */
+const uptime = new ScenarioState<Map<string, number>>('no uptime promise', () => new Map());
+
+export function promiseUptime(world: PoolWorld, service: ServiceName, percent: number): void {
+  if (!(percent > 0 && percent <= 100)) throw new Error(`an uptime of ${percent}% is not allowed: expected more than 0 and at most 100`);
+  uptime.of(world).set(service, percent / 100);
+}
+
+/** The share of liveness probes `service` must answer in this scenario; undefined when the scenario states none. */
+export function uptimePromiseOf(world: PoolWorld, service: string): number | undefined {
+  return uptime.of(world).get(service);
+}
+
 /** The load runs of this scenario, in order (the report charts each). */
 export function loadsOf(world: PoolWorld): LoadRun[] {
   return loads.of(world);
 }
 
-export function lastLoad(world: PoolWorld): LoadRun {
-  const load = loadsOf(world).at(-1);
-  if (!load) throw new Error('no load was generated in this scenario');
+/** The scenario's last load; with `service`, its last load against that service. */
+export function lastLoad(world: PoolWorld, service?: ServiceName): LoadRun {
+  const load = loadsOf(world).findLast((run) => service === undefined || run.service === service);
+  if (!load) throw new Error(`no load was generated${service ? ` against the ${service}` : ''} in this scenario`);
   return load;
 }
 

@@ -2,12 +2,11 @@ import { expect } from 'chai';
 import type { BreakerState, PoolSnapshot, RecoveryAttempt, RecoveryReport } from '../clients/contract';
 import { countByStatus, describeOutcome, type Outcome } from '../clients/outcome';
 
-/** The plan's limit: "Recovery Time: should complete within 60 seconds". */
-export const RECOVERY_LIMIT_MS = 60_000;
-
 export interface RecoveryFigures {
   /** From the moment health went critical to the moment it was healthy again (the service's own record). */
   recoveryMs: number;
+  /** Not sooner than the pool had been stuck as long as the service waits before recovering; not later than the limit the feature states. */
+  earliestMs: number;
   limitMs: number;
   wentCriticalAt: string;
   healthyAt: string;
@@ -20,19 +19,24 @@ export function expectHealthy(snapshot: PoolSnapshot): PoolSnapshot {
   return snapshot;
 }
 
-/** Healthy again within the plan's 60 s, by the service's own health history of this scenario. */
-export function expectHealedWithinLimit(snapshot: PoolSnapshot, report: RecoveryReport, since: number): RecoveryFigures {
+/**
+ * Healthy again by the service's own health history of this scenario: within `limitMs` of going
+ * critical (the plan's 60 s, as the feature states it), and no sooner than `earliestMs` — the time
+ * the pool must have been stuck before recovery runs (healthy sooner, something else freed it).
+ */
+export function expectHealedWithinLimit(snapshot: PoolSnapshot, report: RecoveryReport, since: number, earliestMs: number, limitMs: number): RecoveryFigures {
   const transitions = snapshot.health.transitions.filter((t) => Date.parse(t.at) >= since);
   const critical = transitions.findLast((t) => t.to === 'critical');
   expect(critical, `${snapshot.service} went critical in this scenario: ${JSON.stringify(transitions)}`).to.not.equal(undefined);
   const healthy = transitions.find((t) => t.to === 'healthy' && t.at >= critical!.at);
   expect(healthy, `${snapshot.service} came back to healthy after ${critical!.at}`).to.not.equal(undefined);
   const recoveryMs = Date.parse(healthy!.at) - Date.parse(critical!.at);
-  expect(recoveryMs, 'recovery time (ms) against the plan\'s 60 s').to.be.at.most(RECOVERY_LIMIT_MS);
+  expect(recoveryMs, `recovery time (ms): not before the pool was stuck ${earliestMs} ms, within the ${limitMs} ms limit`).to.be.within(earliestMs, limitMs);
   const attempts = report.attempts.filter((a) => Date.parse(a.at) >= since);
   return {
     recoveryMs,
-    limitMs: RECOVERY_LIMIT_MS,
+    earliestMs,
+    limitMs,
     wentCriticalAt: critical!.at,
     healthyAt: healthy!.at,
     attempts: attempts.map(({ strategy, outcome, detail, durationMs, healthAfter }) => ({ strategy, outcome, detail, durationMs, healthAfter })),
@@ -72,17 +76,24 @@ export function expectAllAnsweredWithoutError(answered: readonly Outcome[]): Rec
   return countByStatus(answered);
 }
 
-/** Metrics back to normal: nothing held or waiting, utilization 0, healthy, and the recovery counted — in JSON and in Prometheus. */
-export function expectMetricsNormalised(snapshot: PoolSnapshot, metricsText: string, countersBefore: Record<string, number>): { attempts: number; successes: number } {
+/**
+ * Metrics back to normal: nothing held or waiting, utilization 0, healthy, and the recovery counted
+ * in JSON and in Prometheus — exactly the attempts (and successes) the service recorded in this
+ * scenario, no more and no fewer.
+ */
+export function expectMetricsNormalised(snapshot: PoolSnapshot, metricsText: string, countersBefore: Record<string, number>, report: RecoveryReport, since: number): { attempts: number; successes: number } {
   const { service, connections, utilization, counters, health } = snapshot;
   expect(connections.active, `${service} connections in use`).to.equal(0);
   expect(connections.waiting, `${service} requests waiting`).to.equal(0);
   expect(utilization, `${service} utilization`).to.equal(0);
   expect(health.status, `${service} health`).to.equal('healthy');
+  const recorded = report.attempts.filter((a) => Date.parse(a.at) >= since);
+  const described = recorded.map((a) => `${a.strategy}: ${a.outcome}`).join(', ');
   const attempts = (counters.recoveryAttempts ?? 0) - (countersBefore.recoveryAttempts ?? 0);
   const successes = (counters.recoverySuccesses ?? 0) - (countersBefore.recoverySuccesses ?? 0);
-  expect(successes, `${service} recovery successes counted`).to.be.at.least(1);
-  expect(attempts, `${service} recovery attempts counted`).to.be.at.least(successes);
+  expect(recorded.length, `${service} recovery attempts recorded in this scenario`).to.be.at.least(1);
+  expect(attempts, `${service} recovery attempts counted in this scenario vs recorded (${described})`).to.equal(recorded.length);
+  expect(successes, `${service} recovery successes counted in this scenario vs recorded (${described})`).to.equal(recorded.filter((a) => a.outcome === 'succeeded').length);
   expect(metricsText, 'recovery attempts in the Prometheus metrics').to.match(new RegExp(`^dbpool_recovery_attempts_total\\{[^}]*\\} ${counters.recoveryAttempts}$`, 'm'));
   expect(metricsText, 'recovery successes in the Prometheus metrics').to.match(new RegExp(`^dbpool_recovery_successes_total\\{[^}]*\\} ${counters.recoverySuccesses}$`, 'm'));
   return { attempts, successes };

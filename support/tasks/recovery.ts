@@ -16,6 +16,9 @@ export class RecoveryMarks {
   /** Epoch ms after which the service's recovery records belong to this scenario. */
   since = Date.now();
   countersBefore: Record<string, number> | undefined;
+  /** The service whose recovery the scenario set, and the settings it runs with for it. */
+  service: ServiceName | undefined;
+  settings: RecoverySettings | undefined;
 }
 
 const marks = new ScenarioState('no recovery scenario', () => new RecoveryMarks());
@@ -37,6 +40,8 @@ export async function configureRecovery(world: PoolWorld, service: ServiceName, 
   const scenario = recoveryOf(world);
   scenario.since = Date.now();
   scenario.countersBefore = (await client.poolSnapshot()).counters;
+  scenario.service = service;
+  scenario.settings = (outcome.body as RecoveryReport).settings;
 }
 
 /** Waits until the open breaker would let a probe through (its break time is over). */

@@ -23,6 +23,11 @@ export class LatencyHistogram {
     return this.histogram.totalCount;
   }
 
+  /** The value at a percentile (0–100), in milliseconds; 0 when nothing was recorded. */
+  percentileMs(percentile: number): number {
+    return this.histogram.totalCount === 0 ? 0 : round(this.histogram.getValueAtPercentile(percentile) / 1000, 3);
+  }
+
   summary(): LatencySummary {
     const count = this.histogram.totalCount;
     const at = (p: number) => (count === 0 ? 0 : round(this.histogram.getValueAtPercentile(p) / 1000));

@@ -19,26 +19,40 @@ export interface ScenarioCost {
 
 export interface SuiteRun {
   profile: string;
+  /** Workers of `cucumber-js --parallel`; 1 = serial. */
+  workers: number;
   wallSeconds: number;
   passed: boolean;
   exitCode: number | null;
   scenarios: number;
+  scenariosFailed: number;
   prescribedWaitingSeconds: number;
+  /** wall / prescribed waiting. */
+  costRatio: number;
   log: string;
 }
 
 export interface SuiteCostResult {
-  tags: string | undefined;
-  scenarios: number;
-  prescribedWaitingSeconds: number;
-  suiteWallSeconds: number;
-  /** Wall time of the whole plan / the waiting it prescribes; target <= 1.15. */
-  suiteCostRatio: number;
-  /** Wall time of `cucumber-js --profile quick`; target < 60 s. */
-  quickProfileSeconds: number;
-  runs: SuiteRun[];
+  tags: string;
+  /** Serial runs, one per profile: quick in every bench run, default (the plan's real durations) with --suite. */
+  serial: SuiteRun[];
+  /** The same cases with `cucumber-js --parallel`, once the suite supports it (see suiteParallelWorkers). */
+  parallel: { available: true; runs: SuiteRun[] } | { available: false; why: string };
+  /** Scenario by scenario, of the first serial run. */
   perScenario: ScenarioCost[];
   rule: string;
+}
+
+/** The seven cases of the test plan (features 01–07), the suite cost's default selection. */
+export const SEVEN_CASES = '@tc1 or @tc2 or @tc3 or @tc4 or @tc5 or @tc6 or @tc7';
+
+/**
+ * The hook for the parallel suite cost (issue 15, item 4): the number of workers to time the same
+ * cases with `cucumber-js --parallel N`, or why that cannot be measured yet. Until every worker
+ * gets its own services, parallel scenarios would see each other's pools, so no figure is made up.
+ */
+export function suiteParallelWorkers(): { workers: number } | { why: string } {
+  return { why: 'parallel: not yet available (cucumber-js --parallel needs each worker to have its own services: issue 15, item 4)' };
 }
 
 interface Timestamp {
@@ -90,15 +104,16 @@ function scenariosRan(messagesFile: string, loadTimeScale: number): ScenarioCost
 }
 
 /** Runs cucumber-js as a user would and times it from spawn to exit; its console output goes to a log file. */
-async function timeCucumber(profile: string, tags: string | undefined): Promise<{ run: SuiteRun; scenarios: ScenarioCost[] }> {
+async function timeCucumber(profile: string, tags: string, workers: number): Promise<{ run: SuiteRun; scenarios: ScenarioCost[] }> {
   await mkdir(path.join(REPO_ROOT, '.run'), { recursive: true });
-  const log = path.join('.run', `bench-suite-${profile}.log`);
-  const messages = path.join('.run', `bench-suite-${profile}.ndjson`);
+  const name = `bench-suite-${profile}${workers > 1 ? `-parallel-${workers}` : ''}`;
+  const log = path.join('.run', `${name}.log`);
+  const messages = path.join('.run', `${name}.ndjson`);
   const out = createWriteStream(path.join(REPO_ROOT, log));
   // The package's declared bin (its exports map hides bin/ from require.resolve).
   const cli = path.join(path.dirname(require.resolve('@cucumber/cucumber/package.json')), 'bin', 'cucumber.js');
   // Tags, not paths, narrow a run: paths given on the command line add to the profile's.
-  const args = [cli, '--profile', profile, '--format', `message:${messages}`, ...(tags ? ['--tags', tags] : [])];
+  const args = [cli, '--profile', profile, '--format', `message:${messages}`, '--tags', tags, ...(workers > 1 ? ['--parallel', String(workers)] : [])];
   const startedAt = performance.now();
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(out, { end: false });
@@ -110,28 +125,45 @@ async function timeCucumber(profile: string, tags: string | undefined): Promise<
   const wallSeconds = round((performance.now() - startedAt) / 1000, 1);
   out.end();
   const scenarios = scenariosRan(path.join(REPO_ROOT, messages), profile === 'quick' ? QUICK_LOAD_TIME_SCALE : 1);
-  if (scenarios.length === 0) throw new Error(`cucumber-js --profile ${profile}${tags ? ` --tags "${tags}"` : ''} ran no scenario (see ${log})`);
+  if (scenarios.length === 0) throw new Error(`cucumber-js --profile ${profile} --tags "${tags}" ran no scenario (see ${log})`);
   const prescribed = round(scenarios.reduce((sum, s) => sum + s.prescribedSeconds, 0), 1);
-  return { run: { profile, wallSeconds, passed: exitCode === 0, exitCode, scenarios: scenarios.length, prescribedWaitingSeconds: prescribed, log }, scenarios };
+  const run: SuiteRun = {
+    profile,
+    workers,
+    wallSeconds,
+    passed: exitCode === 0,
+    exitCode,
+    scenarios: scenarios.length,
+    scenariosFailed: scenarios.filter((s) => !s.passed).length,
+    prescribedWaitingSeconds: prescribed,
+    costRatio: prescribed > 0 ? round(wallSeconds / prescribed, 3) : Number.NaN,
+    log,
+  };
+  return { run, scenarios };
 }
 
 /**
- * Suite cost: the plan's wall time (`cucumber-js`, default profile: real durations) against the
- * waiting its scenarios prescribe, and the quick profile's wall time. Each profile runs once.
+ * Suite cost: the wall time of the chosen cases (the seven cases of the plan unless tags say
+ * otherwise) against the waiting their scenarios prescribe, per profile, serial and — once the
+ * suite supports it — parallel. Each run is timed as a user runs it: cucumber-js from spawn to exit.
  */
-export async function measureSuiteCost(tags: string | undefined): Promise<SuiteCostResult> {
-  const full = await timeCucumber('default', tags);
-  const quick = await timeCucumber('quick', tags);
-  const prescribed = full.run.prescribedWaitingSeconds;
+export async function measureSuiteCost(options: { tags: string; profiles: readonly string[] }): Promise<SuiteCostResult> {
+  const serial: Array<{ run: SuiteRun; scenarios: ScenarioCost[] }> = [];
+  for (const profile of options.profiles) serial.push(await timeCucumber(profile, options.tags, 1));
+  const parallelPlan = suiteParallelWorkers();
+  let parallel: SuiteCostResult['parallel'];
+  if ('workers' in parallelPlan) {
+    const runs: SuiteRun[] = [];
+    for (const profile of options.profiles) runs.push((await timeCucumber(profile, options.tags, parallelPlan.workers)).run);
+    parallel = { available: true, runs };
+  } else {
+    parallel = { available: false, why: parallelPlan.why };
+  }
   return {
-    tags,
-    scenarios: full.run.scenarios,
-    prescribedWaitingSeconds: prescribed,
-    suiteWallSeconds: full.run.wallSeconds,
-    suiteCostRatio: prescribed > 0 ? round(full.run.wallSeconds / prescribed, 3) : Number.NaN,
-    quickProfileSeconds: quick.run.wallSeconds,
-    runs: [full.run, quick.run],
-    perScenario: full.scenarios,
+    tags: options.tags,
+    serial: serial.map((s) => s.run),
+    parallel,
+    perScenario: serial[0]?.scenarios ?? [],
     rule:
       'per scenario: max(sum of load phases, longest background hold); "within" = deadline, "every" = period, "longer than"/"at most" = threshold (not waits); "after"/"timeout of" = timeout (counts only when nothing else is timed); quick scales load phases by 0.1',
   };

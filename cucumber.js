@@ -2,6 +2,8 @@
 //   default: the plan's real durations, progress output, Allure results
 //   quick:   the long load phases scaled down for fast feedback
 //   ci:      like default, plus a JSON report .ci/run counts scenarios from
+//   parallel: like default, in worker processes side by side, each with a system of its own
+//            (docs/qa-guide.md "In parallel"); any profile takes --parallel N as well
 const fs = require('node:fs');
 
 // ALLURE_RESULTS_DIR moves them (a shard's results, or a verdicts run that must not touch yours).
@@ -52,4 +54,6 @@ module.exports = {
     format: ['progress', allure, ['json', '.run/cucumber-report.json']],
     worldParameters: { profile: 'ci', loadTimeScale: 1 },
   },
+  // Profiles merge by adding up their lists (two would write every report twice): this one stands alone.
+  parallel: { ...common, parallel: 2 },
 };

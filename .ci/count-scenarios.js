@@ -1,17 +1,19 @@
-// Prints "N passed, N failed" for the scenarios of a cucumber JSON report; exits 1 if any failed
-// or the report is missing. A scenario passes when every step and hook in it passed; one that a
+// Prints "N passed, N failed" for the scenarios of cucumber JSON reports (one per shard of a sharded
+// run, or one); exits 1 if any failed or a report is missing. A scenario passes when every step and hook in it passed; one that a
 // target could not run (its steps passed or skipped, none failed) is listed and counted apart, as
 // skipped, before that last line.
 const fs = require('node:fs');
 
-const file = process.argv[2];
-let features;
-try {
-  features = JSON.parse(fs.readFileSync(file, 'utf8'));
-} catch (error) {
-  console.log(`no cucumber report at ${file}: ${error.message}`);
-  console.log('0 passed, 1 failed');
-  process.exit(1);
+const files = process.argv.slice(2);
+const features = [];
+for (const file of files) {
+  try {
+    features.push(...JSON.parse(fs.readFileSync(file, 'utf8')));
+  } catch (error) {
+    console.log(`no cucumber report at ${file}: ${error.message}`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
 }
 
 let passed = 0;

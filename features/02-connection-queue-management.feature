@@ -9,7 +9,7 @@ Feature: Connection queue management under load
 
   Rule: Requests wait up to the pool timeout, then time out gracefully
 
-    @slow
+    @slow @runs-alone
     Scenario: Ten long operations and five quick ones on a pool of three plus two overflow
       When 10 operations each hold a backend connection for 6 seconds
       And 5 quick operations need a backend connection while the pool is exhausted

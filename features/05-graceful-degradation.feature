@@ -1,4 +1,4 @@
-@phase2 @tc5
+@phase2 @tc5 @runs-alone
 Feature: Graceful degradation under sustained load
   Under sustained pressure the backend slows down a little instead of falling over, sheds what it
   cannot serve with 429/503 rather than failing, recovers quickly after each spike, and drags no

@@ -1,4 +1,4 @@
-@phase3 @tc6
+@phase3 @tc6 @runs-alone
 Feature: Multi-service pool isolation
   Each service has its own pool, its own database role and its own connection limit, so that a
   backend starved of connections never takes sign-in down with it: users can still log in, tokens

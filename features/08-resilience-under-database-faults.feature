@@ -65,6 +65,7 @@ Feature: Resilience under database faults
       Then the operations the role's limit leaves room for succeeded, and the rest were refused with 503, a Retry-After hint and the database's reason
       And the backend stays up and has answered no request with a 500
 
+    @runs-alone
     Scenario: The database server has fewer free connections than the pool's capacity
       PostgreSQL's max_connections is shared by every client of the server. Here other clients
       hold all but 3 of the slots it gives ordinary roles (the rest it keeps for superusers).

@@ -1,5 +1,6 @@
-import { After, AfterAll, AfterStep, Before, BeforeAll, BeforeStep, setDefaultTimeout, setDefinitionFunctionWrapper } from '@cucumber/cucumber';
+import { After, AfterAll, AfterStep, Before, BeforeAll, BeforeStep, setDefaultTimeout, setDefinitionFunctionWrapper, setParallelCanAssign } from '@cucumber/cucumber';
 import { unmetNeeds } from './environment/capabilities';
+import { canRunBeside } from './parallel';
 import { describeRun, writeAllureEnvironment } from './report/allure-environment';
 import { startSystem, stopSystem } from './system-under-test';
 import { NotOffered } from './targets/not-offered';
@@ -8,6 +9,9 @@ import { PoolWorld } from './world';
 
 // Steps that wait on the plan's operations (5 s holds, 30 s timeouts) set their own longer limits.
 setDefaultTimeout(STEP.default);
+
+// --parallel N: a @runs-alone scenario (timing, latency, PostgreSQL's slots) has the machine to itself.
+setParallelCanAssign(canRunBeside);
 
 /**
  * Every step runs inside this wrapper: when the target cannot give what the step needs (a knob, a

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
+import { parallelWorker, workerDbPrefix } from './parallel';
 
 /** The run's settings: env/<TEST_ENV>.env, overridden by the process environment. */
 export interface SuiteSettings {
   testEnv: string;
   env: Record<string, string | undefined>;
+  /** Role and database names are <dbPrefix><service>; a parallel worker on a shared server adds w<id>_ (support/parallel.ts). */
   dbPrefix: string;
   serviceConnectionLimit: number;
   postgresMaxConnections: number;
@@ -38,7 +40,7 @@ export function loadSuiteSettings(processEnv: NodeJS.ProcessEnv = process.env): 
   return {
     testEnv,
     env,
-    dbPrefix: env.DB_PREFIX ?? 'poolsuite_',
+    dbPrefix: workerDbPrefix(env.DB_PREFIX ?? 'poolsuite_', testEnv, parallelWorker(processEnv)),
     serviceConnectionLimit: positiveInteger(env, 'SERVICE_CONNECTION_LIMIT'),
     postgresMaxConnections: positiveInteger(env, 'POSTGRES_MAX_CONNECTIONS'),
     faultInjection: env.FAULT_INJECTION === 'on',

@@ -2,6 +2,7 @@ import type { ServiceName } from '../env/service-settings';
 import { onInterrupt } from '../testkit/interrupt';
 import { ServiceClient } from './clients/service-client';
 import { createEnvironment, type Deployment, type Environment } from './environment';
+import { onCoordinatorGone, parallelWorker, refusalToRunInParallel } from './parallel';
 import { shapeOf, type PoolShape } from './pool-shape';
 import { loadSuiteSettings, type SuiteSettings } from './suite-settings';
 import { ContractTarget } from './targets/contract-target';
@@ -11,7 +12,10 @@ import { TargetSystem } from './targets/target-system';
 
 export type { ServiceName };
 
-/** The system the whole run talks to: started once (PostgreSQL once per run), stopped at the end. */
+/**
+ * The system the whole run talks to: started once (PostgreSQL once per run), stopped at the end.
+ * In parallel, once per worker: each worker process has a system of its own (support/parallel.ts).
+ */
 export interface RunningSystem {
   settings: SuiteSettings;
   deployment: Deployment;
@@ -27,6 +31,8 @@ let environment: Environment | undefined;
 let targetSystem: TargetSystem | undefined;
 let running: RunningSystem | undefined;
 let cancelInterruptCleanup: (() => void) | undefined;
+let cancelCoordinatorWatch: (() => void) | undefined;
+let stopping: Promise<void> | undefined;
 
 /** Our services, as TEST_ENV starts (or finds) them, driven through their test API. */
 async function startOurServices(started: Environment): Promise<Pick<RunningSystem, 'deployment' | 'targets' | 'startupShapes' | 'targetName'>> {
@@ -46,6 +52,8 @@ async function startOurServices(started: Environment): Promise<Pick<RunningSyste
 async function startDescribedServices(started: Environment, target: string): Promise<Pick<RunningSystem, 'deployment' | 'targets' | 'startupShapes' | 'targetName'>> {
   // Read and check the description before anything starts: a mistake in it costs nothing to report.
   const { description } = loadTargetDescription(target);
+  const refusal = refusalToRunInParallel(parallelWorker(), started.name, description);
+  if (refusal) throw new Error(refusal);
   const database = await started.startDatabase();
   targetSystem = await TargetSystem.start(description, database.adminUrl);
   const { targets } = targetSystem;
@@ -64,21 +72,31 @@ async function startDescribedServices(started: Environment, target: string): Pro
 
 export async function startSystem(): Promise<RunningSystem> {
   const settings = loadSuiteSettings();
+  const refusal = refusalToRunInParallel(parallelWorker(), settings.testEnv);
+  if (refusal) throw new Error(refusal);
   environment = createEnvironment(settings);
   const started = environment;
   cancelInterruptCleanup = onInterrupt(stopSystem);
+  cancelCoordinatorWatch = onCoordinatorGone(stopSystem);
   const parts = settings.target ? await startDescribedServices(started, settings.target) : await startOurServices(started);
   running = { settings, ...parts };
   return running;
 }
 
-export async function stopSystem(): Promise<void> {
-  await targetSystem?.stop();
-  await environment?.stop();
-  cancelInterruptCleanup?.();
-  targetSystem = undefined;
-  environment = undefined;
-  running = undefined;
+/** Stops everything; a second call while the first runs (an interrupt during AfterAll) waits for the same stop. */
+export function stopSystem(): Promise<void> {
+  stopping ??= (async () => {
+    await targetSystem?.stop();
+    await environment?.stop();
+    cancelInterruptCleanup?.();
+    cancelCoordinatorWatch?.();
+    targetSystem = undefined;
+    environment = undefined;
+    running = undefined;
+  })().finally(() => {
+    stopping = undefined;
+  });
+  return stopping;
 }
 
 export function runningSystem(): RunningSystem {

@@ -168,7 +168,7 @@ export class PoolWorld extends World<SuiteParameters> {
 
   /** Opens the audit connection: at the start, and again after the scenario restarted PostgreSQL. */
   async connectAudit(): Promise<void> {
-    const audit = await DatabaseAudit.connect(this.system.deployment.auditDatabaseUrl!);
+    const audit = await DatabaseAudit.connect(this.system.deployment.auditDatabaseUrl!, this.system.deployment.auditDatabases);
     await this.audit?.close();
     this.audit = audit;
     this.onCleanup(() => audit.close());

@@ -35,8 +35,19 @@ describe('.ci/count-scenarios.js', () => {
     assert.equal(status, 1);
   });
 
+  it("adds up the reports of a sharded run's shards", () => {
+    const shard1 = path.join(dir, 'shard-1.json');
+    const shard2 = path.join(dir, 'shard-2.json');
+    writeFileSync(shard1, JSON.stringify([{ name: 'F', elements: [scenario('a', 'passed'), scenario('b', 'passed')] }]));
+    writeFileSync(shard2, JSON.stringify([{ name: 'F', elements: [scenario('c', 'passed', 'failed')] }, { name: 'G', elements: [scenario('d', 'passed')] }]));
+    const run = spawnSync(process.execPath, [COUNT, shard1, shard2], { encoding: 'utf8' });
+    assert.deepEqual(run.stdout.trim().split('\n'), ['failed: F / c', '3 passed, 1 failed']);
+    assert.equal(run.status, 1);
+  });
+
   it('no report, or no scenario at all, is a failure', () => {
     assert.equal(count([]).status, 1);
+    assert.equal(spawnSync(process.execPath, [COUNT], { encoding: 'utf8' }).status, 1, 'no report named');
     const missing = spawnSync(process.execPath, [COUNT, path.join(dir, 'absent.json')], { encoding: 'utf8' });
     assert.match(missing.stdout, /0 passed, 1 failed\n$/);
     assert.equal(missing.status, 1);

@@ -1,16 +1,19 @@
 /**
  * `npm run soak`: runs the suite N times in a row (quick profile by default) and reports failures
- * per scenario — the flakiness check. With `--interrupt`, each run is interrupted (SIGINT, as Ctrl-C
- * sends it, and SIGTERM, alternately) at a random moment instead, and the soak checks that nothing
- * was left behind: no PostgreSQL, no service process, no temp dir, and none of the TCP ports the
- * run was listening on at the moment of the signal still accepting connections.
+ * per scenario — the flakiness check. With `--interrupt`, each run is interrupted at a random moment
+ * instead, and the soak checks that nothing was left behind: no PostgreSQL, no service process, no
+ * cucumber worker, no temp dir, and none of the TCP ports the run was listening on at the moment of
+ * the signal still accepting connections. The signals go, in turn: SIGINT to the run's whole process
+ * group (Ctrl-C in a terminal), SIGTERM to cucumber alone (`kill`), SIGINT to cucumber alone,
+ * SIGTERM to the group. With `--parallel N`, each run is `cucumber-js --parallel N`.
  *
  *   npm run soak                      # 10 runs of --profile quick
  *   npm run soak -- --runs 3 --profile default --tags @tc1
- *   npm run soak -- --interrupt --runs 5
+ *   npm run soak -- --runs 5 --parallel 2
+ *   npm run soak -- --interrupt --runs 5 [--parallel 2]
  *   npm run soak -- --interrupt --runs 2 --interrupt-after 15000   # a fixed moment, to reproduce one
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -28,6 +31,7 @@ const { values: options } = parseArgs({
     runs: { type: 'string', default: '10' },
     profile: { type: 'string', default: 'quick' },
     tags: { type: 'string' },
+    parallel: { type: 'string' },
     interrupt: { type: 'boolean', default: false },
     'interrupt-after': { type: 'string' },
   },
@@ -38,12 +42,17 @@ if (!Number.isInteger(runs) || runs < 1) {
   process.stderr.write(`--runs=${options.runs} is not allowed: expected a positive integer\n`);
   process.exit(2);
 }
+const workers = options.parallel === undefined ? undefined : Number(options.parallel);
+if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
+  process.stderr.write(`--parallel=${options.parallel} is not allowed: expected a positive integer\n`);
+  process.exit(2);
+}
 
-/** What a run could leave behind: processes and temp dirs that belong to the suite. */
+/** What a run could leave behind: processes (PostgreSQL, services, cucumber workers) and temp dirs that belong to the suite. */
 function leftovers(): string[] {
   const processes = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
     .split('\n')
-    .filter((line) => /pool-suite-pg-|services\/(backend|auth)\/main\.ts/.test(line));
+    .filter((line) => /pool-suite-pg-|services\/(backend|auth)\/main\.ts|@cucumber\/cucumber\/lib\/runtime\/parallel\/run_worker/.test(line));
   const tempDirs = readdirSync(os.tmpdir()).filter((name) => name.startsWith('pool-suite-pg-'));
   return [...processes.map((p) => `process: ${p.trim()}`), ...tempDirs.map((d) => `temp dir: ${d}`)];
 }
@@ -116,6 +125,7 @@ function accepting(port: number): Promise<boolean> {
 function cucumberArgs(reportFile: string): string[] {
   const args = ['cucumber-js', '--profile', options.profile!, '--format', `json:${reportFile}`];
   if (options.tags) args.push('--tags', options.tags);
+  if (workers !== undefined) args.push('--parallel', String(workers));
   return args;
 }
 
@@ -142,35 +152,75 @@ interface RunOutcome {
   portsAtSignal: number[];
 }
 
-/** Runs the suite once; with `interruptAfterMs`, sends `signal` then, noting the ports open at that moment. */
-function runOnce(reportFile: string, interruptAfterMs: number | undefined, signal: NodeJS.Signals): Promise<RunOutcome> {
+/** How an interrupt arrives: SIGINT or SIGTERM, to the run's whole process group (a terminal's Ctrl-C) or to cucumber alone (`kill PID`). */
+interface Interrupt {
+  signal: NodeJS.Signals;
+  to: 'group' | 'cucumber';
+}
+const INTERRUPTS: readonly Interrupt[] = [
+  { signal: 'SIGINT', to: 'group' },
+  { signal: 'SIGTERM', to: 'cucumber' },
+  { signal: 'SIGINT', to: 'cucumber' },
+  { signal: 'SIGTERM', to: 'group' },
+];
+const describeInterrupt = ({ signal, to }: Interrupt) => `${signal} to ${to === 'group' ? 'the process group' : 'cucumber'}`;
+
+/** The run now under way: the soak's own Ctrl-C is passed to its process group. */
+let current: ChildProcess | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (current?.pid !== undefined) process.kill(-current.pid, signal);
+    process.exit(130);
+  });
+}
+
+/**
+ * Runs the suite once, in a process group of its own (so a signal can reach the whole group, as a
+ * terminal's Ctrl-C does); with `interruptAfterMs`, sends `interrupt` then, noting the ports open at that moment.
+ */
+function runOnce(reportFile: string, interruptAfterMs: number | undefined, interrupt: Interrupt): Promise<RunOutcome> {
   return new Promise((resolve) => {
     let signalled = false;
     let portsAtSignal: number[] = [];
     const child = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'cucumber-js'), cucumberArgs(reportFile).slice(1), {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
+      detached: true,
     });
+    current = child;
     const timer =
       interruptAfterMs === undefined
         ? undefined
         : setTimeout(() => {
-            portsAtSignal = child.pid === undefined ? [] : listeningPortsOf(child.pid);
-            signalled = child.kill(signal);
+            if (child.pid === undefined) return;
+            portsAtSignal = listeningPortsOf(child.pid);
+            try {
+              process.kill(interrupt.to === 'group' ? -child.pid : child.pid, interrupt.signal);
+              signalled = true;
+            } catch {
+              // ended just now
+            }
           }, interruptAfterMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
+      current = undefined;
       resolve({ code, signalled, portsAtSignal });
     });
   });
 }
+
+/**
+ * What was there before the soak began (another run, `npm run stack` in another terminal): not
+ * this soak's doing, so not counted against it.
+ */
+let alreadyThere = new Set<string>();
 
 /** Leftover processes and temp dirs, and any of `ports` still accepting connections; polled until none or the deadline. */
 async function waitUntilClean(within: number, ports: number[] = []): Promise<string[]> {
   const deadline = Date.now() + within;
   for (;;) {
     const open = (await Promise.all(ports.map(async (port) => ((await accepting(port)) ? [`port: 127.0.0.1:${port} still accepting`] : [])))).flat();
-    const found = [...leftovers(), ...open];
+    const found = [...leftovers().filter((thing) => !alreadyThere.has(thing)), ...open];
     if (found.length === 0 || Date.now() > deadline) return found;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -183,26 +233,26 @@ if (fixedInterruptMs !== undefined && (!Number.isInteger(fixedInterruptMs) || fi
 }
 
 async function main(): Promise<void> {
-  const before = leftovers();
-  if (before.length > 0) {
-    process.stderr.write(`soak: something from an earlier run is still there; stop it first:\n  ${before.join('\n  ')}\n`);
-    process.exit(2);
+  alreadyThere = new Set(leftovers());
+  if (alreadyThere.size > 0) {
+    process.stderr.write(`soak: already there before the first run, so not counted as left behind:\n  ${[...alreadyThere].join('\n  ')}\n`);
   }
   const reportDir = path.join(REPO_ROOT, '.run', 'soak');
   mkdirSync(reportDir, { recursive: true });
   const failuresByScenario = new Map<string, number>();
   const runsLeavingSomething: string[] = [];
   let failedRuns = 0;
-  const signalsSent = new Map<NodeJS.Signals, number>();
+  const signalsSent = new Map<string, number>();
   let portsWatched = 0;
 
   for (let run = 1; run <= runs; run++) {
     const reportFile = path.join(reportDir, `run-${run}.json`);
     const started = Date.now();
-    const signal: NodeJS.Signals = run % 2 === 0 ? 'SIGTERM' : 'SIGINT';
+    const interrupt = INTERRUPTS[(run - 1) % INTERRUPTS.length]!;
+    const signal = describeInterrupt(interrupt);
     // Somewhere between start-up and the middle of a scenario: 0.5–20 s.
     const interruptAfterMs = options.interrupt ? (fixedInterruptMs ?? 500 + Math.floor(Math.random() * 19_500)) : undefined;
-    const { code, signalled, portsAtSignal } = await runOnce(reportFile, interruptAfterMs, signal);
+    const { code, signalled, portsAtSignal } = await runOnce(reportFile, interruptAfterMs, interrupt);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (options.interrupt) {
       if (signalled) signalsSent.set(signal, (signalsSent.get(signal) ?? 0) + 1);
@@ -235,7 +285,7 @@ async function main(): Promise<void> {
     for (const line of runsLeavingSomething) process.stdout.write(`  ${line}\n`);
     process.exit(runsLeavingSomething.length > 0 ? 1 : 0);
   }
-  process.stdout.write(`soak: ${runs} runs of --profile ${options.profile}, ${failedRuns} with failures\n`);
+  process.stdout.write(`soak: ${runs} runs of --profile ${options.profile}${workers === undefined ? '' : ` --parallel ${workers}`}, ${failedRuns} with failures\n`);
   for (const [name, count] of [...failuresByScenario].sort((a, b) => b[1] - a[1])) {
     process.stdout.write(`  ${count}/${runs} failed: ${name}\n`);
   }

@@ -1,5 +1,8 @@
 import pg from 'pg';
 
+/** A pg_stat_activity row in the audit's databases ($2: a text array, or null for all). */
+const IN_SCOPE = '($2::text[] IS NULL OR datname = ANY($2::text[]))';
+
 export interface ConnectionCount {
   /** Every server connection the application holds open. */
   total: number;
@@ -16,13 +19,18 @@ export interface RoleUse {
 
 /**
  * The independent witness: what PostgreSQL itself says each service holds, from pg_stat_activity
- * by application_name, whatever the service reports about itself.
+ * by application_name, whatever the service reports about itself. Given `databases`, only
+ * connections to those count (a shared server: parallel workers name their services alike).
  */
 export class DatabaseAudit {
   /** One query at a time on the one connection (a timeline sampler and a step may ask at once). */
   private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly connection: pg.Client) {}
+  private constructor(
+    private readonly connection: pg.Client,
+    /** null: every database (a bind parameter, $2 in the queries below). */
+    private readonly databases: readonly string[] | null,
+  ) {}
 
   /** The connection, for one query after whatever is under way. */
   private get client(): Pick<pg.Client, 'query' | 'escapeIdentifier'> {
@@ -36,18 +44,18 @@ export class DatabaseAudit {
     };
   }
 
-  static async connect(url: string): Promise<DatabaseAudit> {
+  static async connect(url: string, databases?: readonly string[]): Promise<DatabaseAudit> {
     const client = new pg.Client({ connectionString: url, application_name: 'suite:audit' });
     client.on('error', () => undefined); // a dropped audit connection fails the next query instead
     await client.connect();
-    return new DatabaseAudit(client);
+    return new DatabaseAudit(client, databases ?? null);
   }
 
   async connectionsOf(applicationName: string): Promise<ConnectionCount> {
     const { rows } = await this.client.query<{ total: string; busy: string }>(
       `SELECT count(*) AS total, count(*) FILTER (WHERE state IS DISTINCT FROM 'idle') AS busy
-         FROM pg_stat_activity WHERE application_name = $1 AND backend_type = 'client backend'`,
-      [applicationName],
+         FROM pg_stat_activity WHERE application_name = $1 AND backend_type = 'client backend' AND ${IN_SCOPE}`,
+      [applicationName, this.databases],
     );
     return { total: Number(rows[0]?.total ?? 0), busy: Number(rows[0]?.busy ?? 0) };
   }
@@ -56,8 +64,8 @@ export class DatabaseAudit {
   async lockWaitersOf(applicationName: string): Promise<number> {
     const { rows } = await this.client.query<{ waiting: string }>(
       `SELECT count(*) AS waiting FROM pg_stat_activity
-        WHERE application_name = $1 AND backend_type = 'client backend' AND wait_event_type = 'Lock'`,
-      [applicationName],
+        WHERE application_name = $1 AND backend_type = 'client backend' AND wait_event_type = 'Lock' AND ${IN_SCOPE}`,
+      [applicationName, this.databases],
     );
     return Number(rows[0]?.waiting ?? 0);
   }
@@ -98,8 +106,8 @@ export class DatabaseAudit {
       `SELECT r.rolname AS role, r.rolconnlimit AS limit,
               (SELECT count(*) FROM pg_stat_activity x WHERE x.usesysid = r.oid) AS connections
          FROM pg_roles r
-        WHERE r.oid IN (SELECT usesysid FROM pg_stat_activity WHERE application_name = $1 OR application_name LIKE $1 || ':%')`,
-      [applicationName],
+        WHERE r.oid IN (SELECT usesysid FROM pg_stat_activity WHERE (application_name = $1 OR application_name LIKE $1 || ':%') AND ${IN_SCOPE})`,
+      [applicationName, this.databases],
     );
     return rows.map((row) => ({ role: row.role, connections: Number(row.connections), connectionLimit: row.limit }));
   }
@@ -108,8 +116,8 @@ export class DatabaseAudit {
   async terminateConnectionsOf(applicationName: string): Promise<number> {
     const { rows } = await this.client.query<{ terminated: boolean }>(
       `SELECT pg_terminate_backend(pid) AS terminated
-         FROM pg_stat_activity WHERE application_name = $1 AND backend_type = 'client backend'`,
-      [applicationName],
+         FROM pg_stat_activity WHERE application_name = $1 AND backend_type = 'client backend' AND ${IN_SCOPE}`,
+      [applicationName, this.databases],
     );
     return rows.filter((row) => row.terminated).length;
   }

@@ -8,6 +8,11 @@ export interface Deployment {
   adminToken: string;
   /** A superuser URL for the pg_stat_activity audit; absent where a target does not allow it. */
   auditDatabaseUrl: string | undefined;
+  /**
+   * The databases the services' connections are in, where the server may hold others' connections
+   * named alike (external: parallel workers, other runs): the audit counts only these. All when absent.
+   */
+  auditDatabases?: readonly string[];
   /** Whether the deliberately buggy endpoints are on (FAULT_INJECTION=on). */
   faultInjection: boolean;
   /**

@@ -114,6 +114,7 @@ export class LocalSystem {
         authUrl: urlOf('auth'),
         adminToken,
         auditDatabaseUrl: adminUrl,
+        auditDatabases: databases.map((db) => db.database),
         faultInjection: settings.faultInjection,
       },
       processes,

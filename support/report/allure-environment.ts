@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringifyEnvInfo } from 'allure-js-commons/sdk/reporter';
 import { DatabaseAudit } from '../clients/database-audit';
+import { parallelWorker } from '../parallel';
 import { describeShape } from '../pool-shape';
 import type { RunningSystem } from '../system-under-test';
 
@@ -24,6 +25,9 @@ export async function describeRun(system: RunningSystem, profile: string): Promi
   for (const [service, shape] of Object.entries(startupShapes)) info[`Pool (${service})`] = describeShape(shape);
   if (deployment.environment === 'remote') info.Target = deployment.backendUrl;
   if (process.env.TARGET) info['Target description'] = `targets/${system.targetName}.yaml`;
+  // Each worker writes this file with the same content: a system of its own, started alike.
+  const worker = parallelWorker();
+  if (worker) info['Parallel workers'] = `${worker.total}, each with its own system`;
   return info;
 }
 

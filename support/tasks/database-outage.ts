@@ -142,10 +142,19 @@ export async function watchRecoveryAfterOutage(world: PoolWorld, withinMs: numbe
         } else {
           // Under load, a quick request the callers sent after the database was back; otherwise one sent now.
           const op = world.operations.labelled(quickLabel(service)).find((o) => o.startedAt >= backAt && o.outcome?.status === 200);
-          const outcome = op?.outcome ?? (figures.underLoad ? undefined : await (await quickRequestFor(world, service))());
+          let outcome = op?.outcome;
+          let refused: string | undefined;
+          if (!outcome && !figures.underLoad) {
+            // Auth's request needs a login first, which a breaker still open refuses: not serving yet, ask again.
+            try {
+              outcome = await (await quickRequestFor(world, service))();
+            } catch (error) {
+              refused = (error as Error).message;
+            }
+          }
           if (outcome?.status === 200) recovery.servingAgainMs = outcome.finishedAt - backAt;
           const latest = world.operations.labelled(quickLabel(service)).findLast((o) => o.outcome)?.outcome ?? outcome;
-          recovery.latestAnswer = latest ? `${describeOutcome(latest)} ${JSON.stringify(latest.body)}` : 'none';
+          recovery.latestAnswer = latest ? `${describeOutcome(latest)} ${JSON.stringify(latest.body)}` : (refused ?? 'none');
         }
         if (recovery.healthyAgainMs === undefined || recovery.servingAgainMs === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
       }

@@ -285,7 +285,7 @@ export class AsyncConnectionPool {
   /** Closes the connection of a checkout the caller never gave back. Returns false if it was already back. */
   reclaim(checkoutId: number): boolean {
     const close = this.takeAway(checkoutId);
-    close?.();
+    void close?.(false);
     return close !== undefined;
   }
 
@@ -295,14 +295,19 @@ export class AsyncConnectionPool {
    * leak is terminated, so the server ends it rather than seeing its client hang up), then calls
    * the answer to close it and free the slot. Undefined when it was already back.
    */
-  takeAway(checkoutId: number): (() => void) | undefined {
+  takeAway(checkoutId: number): ((serverTerminated: boolean) => Promise<void>) | undefined {
     const checkout = this.checkouts.get(checkoutId);
     if (!checkout) return undefined;
     this.checkouts.delete(checkoutId);
+    const { client } = checkout;
     // The server's "terminating connection" on this client is our own doing, not a connection error.
-    this.reclaimedClients.add(checkout.client);
-    return () => {
-      this.returnClient(checkout.client, true);
+    this.reclaimedClients.add(client);
+    return async (serverTerminated) => {
+      // pg_terminate_backend only signals the backend: its goodbye reaches the client a moment later.
+      // Released before it, node-postgres' pool would take the goodbye for an idle client's error
+      // (an error counted and the client removed twice).
+      if (serverTerminated) await connectionEnded(client, SESSION_END_WAIT_MS);
+      this.returnClient(client, true);
       this.observer.changed();
     };
   }
@@ -584,4 +589,20 @@ export class AsyncConnectionPool {
     }
     return dropped.length;
   }
+}
+
+/** How long a reclaim waits for a terminated session's client to see its end, before closing it anyway. */
+const SESSION_END_WAIT_MS = 1000;
+
+/** Resolves once the client's connection has ended (or after `withinMs`, whichever is first). */
+function connectionEnded(client: pg.PoolClient, withinMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.removeListener('end', done);
+      resolve();
+    };
+    const timer = setTimeout(done, withinMs);
+    client.once('end', done);
+  });
 }

@@ -194,7 +194,7 @@ export class LeakDetector {
     // Terminate the server backend before closing the socket: closed first, the server would see a
     // client hang up (or, busy in a statement, not notice until it ends) instead of ending the session.
     const serverTerminated = serverProcessId === undefined ? false : await this.terminateBackend(serverProcessId).catch(() => false);
-    close();
+    await close(serverTerminated);
     this.record(checkout, action, performance.now(), serverTerminated);
     this.observer.changed();
     return serverTerminated;

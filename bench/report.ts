@@ -155,7 +155,7 @@ function rateFigures(sr: BenchDetails['sustainableRate'], rc: BenchDetails['rate
   ];
 }
 
-/** The suite's own cost: quick profile in every run, the default profile with --suite, parallel once the suite has it. */
+/** The suite's own cost: quick profile in every run, the default profile with --suite, each also in parallel. */
 function suiteFigures(sc: BenchDetails['suiteCost']): Figure[] {
   const serial = (profile: string) => sc?.serial?.find((r) => r.profile === profile);
   const quick = serial('quick');
@@ -181,6 +181,8 @@ function suiteFigures(sc: BenchDetails['suiteCost']): Figure[] {
       target: { op: '<=', limit: 0.6 },
       note: parallelNote,
     },
+    { key: 'suiteParallelWallSeconds', label: '  parallel wall time (--parallel 2)', value: parallelFull?.wallSeconds, unit: 's' },
+    { key: 'suiteParallelScenariosFailed', label: '  parallel scenarios failed', value: parallelFull?.scenariosFailed, unit: '', target: { op: '==', limit: 0 } },
   ];
 }
 

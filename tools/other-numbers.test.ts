@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+
+/*
+ * Product may change any number in features 01–07 to another sensible value, and the suite must
+ * still judge correctly. This test proves it on a few scenarios: it rewrites their numbers (pool
+ * shapes, operation counts, holds, timeouts, thresholds, limits, percentages) in a copy of the
+ * feature, runs the copy with the quick profile against our own services, and expects every
+ * scenario green. A plan number left in support code shows up here as a red scenario.
+ *
+ * Each replacement must match exactly once in the feature as it is: when a step's text changes,
+ * this test says which replacement no longer applies instead of quietly running the plan's numbers.
+ */
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+
+interface Variant {
+  feature: string;
+  /** Scenario names to run (the variant feature's other scenarios are left out with --name). */
+  scenarios: RegExp;
+  /** How many scenarios (outline rows count one each) that selects. */
+  expectScenarios: number;
+  /** [the plan's text, another sensible value]: each must occur exactly once. */
+  replace: Array<[string, string]>;
+}
+
+const VARIANTS: Variant[] = [
+  {
+    feature: '04-connection-leak-detection.feature',
+    scenarios: /Twenty operations|rounds of twenty/,
+    expectScenarios: 2,
+    replace: [
+      ['pool size 4 and max overflow 2', 'pool size 3 and max overflow 3'],
+      ['When 20 operations run against the backend, 5 of them failing inside the database', 'When 12 operations run against the backend, 4 of them failing inside the database'],
+      ['Then 15 operations succeeded and 5 failed with a database error', 'Then 8 operations succeeded and 4 failed with a database error'],
+      ['counted 20 connections acquired and 20 released', 'counted 12 connections acquired and 12 released'],
+      ['rounds of 20 operations run against the backend, 5 of them failing each time', 'rounds of 10 operations run against the backend, 3 of them failing each time'],
+      ['        | 5      |', '        | 3      |'],
+    ],
+  },
+  {
+    feature: '05-graceful-degradation.feature',
+    scenarios: /of capacity for 30 seconds/,
+    expectScenarios: 1,
+    replace: [
+      ['pool size 10 and max overflow 15', 'pool size 8 and max overflow 6'],
+      ['holds its database connection for 200 milliseconds', 'holds its database connection for 150 milliseconds'],
+      ['at least 99.9% of its health checks', 'at least 99.5% of its health checks'],
+      ['keep 60% of the backend pool capacity busy for 30 seconds', 'keep 50% of the backend pool capacity busy for 40 seconds'],
+      ['stayed at or below 90%', 'stayed at or below 85%'],
+    ],
+  },
+  {
+    feature: '07-pool-recovery-and-auto-healing.feature',
+    scenarios: /heals itself from hung statements|emergency reset|open the breaker/,
+    expectScenarios: 3,
+    replace: [
+      ['pool size 2, max overflow 1 and a pool timeout of 30 seconds', 'pool size 1, max overflow 2 and a pool timeout of 20 seconds'],
+      ['once it has been stuck for 2 seconds', 'once it has been stuck for 3 seconds'],
+      ['heals itself within 60 seconds', 'heals itself within 45 seconds'],
+      ['When 3 <cause> take every backend connection\n      And 2 more requests', 'When 3 <cause> take every backend connection\n      And 4 more requests'],
+      ['When 3 hung statements take every backend connection\n      And 2 more requests', 'When 3 hung statements take every backend connection\n      And 3 more requests'],
+      ['refused the 2 waiting requests', 'refused the 3 waiting requests'],
+      ['opens after 3 consecutive timeouts and probes again after 2 seconds', 'opens after 2 consecutive timeouts and probes again after 3 seconds'],
+      ['When 3 requests in a row time out', 'When 2 requests in a row time out'],
+      ['holds the only backend connection for 12 seconds', 'holds the only backend connection for 14 seconds'],
+    ],
+  },
+];
+
+/** The feature's text with each replacement applied; throws naming a replacement that does not match once. */
+export function rewrite(text: string, variant: Variant): string {
+  let rewritten = text;
+  for (const [from, to] of variant.replace) {
+    const occurrences = rewritten.split(from).length - 1;
+    if (occurrences !== 1) throw new Error(`${variant.feature}: "${from}" occurs ${occurrences} times (expected once): has the step's text changed?`);
+    rewritten = rewritten.replace(from, to);
+  }
+  return rewritten;
+}
+
+interface JsonScenario {
+  name: string;
+  type: string;
+  steps: Array<{ keyword: string; name?: string; result: { status: string; error_message?: string } }>;
+}
+
+async function runQuick(featureFiles: string[], names: RegExp[], reportFile: string): Promise<{ code: number | null; output: string }> {
+  const cli = path.join(path.dirname(require.resolve('@cucumber/cucumber/package.json')), 'bin', 'cucumber.js');
+  const resultsDir = mkdtempSync(path.join(os.tmpdir(), 'pool-suite-other-numbers-allure-'));
+  const nameArgs = names.flatMap((name) => ['--name', name.source]);
+  const child = spawn(process.execPath, [cli, '--profile', 'quick', ...featureFiles, ...nameArgs, '--format', `json:${reportFile}`], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ALLURE_RESULTS_DIR: resultsDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', resolve);
+  }).finally(() => rmSync(resultsDir, { recursive: true, force: true }));
+  return { code, output };
+}
+
+describe('the suite judges numbers other than the plan\'s', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pool-suite-other-numbers-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('every replacement applies to the features as they are', () => {
+    for (const variant of VARIANTS) rewrite(readFileSync(path.join(REPO_ROOT, 'features', variant.feature), 'utf8'), variant);
+  });
+
+  it('the rewritten scenarios pass on our own services', { timeout: 10 * 60_000 }, async () => {
+    const files = VARIANTS.map((variant) => {
+      const file = path.join(dir, variant.feature);
+      writeFileSync(file, rewrite(readFileSync(path.join(REPO_ROOT, 'features', variant.feature), 'utf8'), variant));
+      return file;
+    });
+    const reportFile = path.join(dir, 'report.json');
+    const { code, output } = await runQuick(files, VARIANTS.map((v) => v.scenarios), reportFile);
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Array<{ uri: string; elements: JsonScenario[] }>;
+    const failures: string[] = [];
+    for (const variant of VARIANTS) {
+      const scenarios = report.find((f) => f.uri.endsWith(variant.feature))?.elements.filter((e) => e.type === 'scenario') ?? [];
+      assert.equal(scenarios.length, variant.expectScenarios, `${variant.feature}: scenarios run`);
+      for (const scenario of scenarios) {
+        const bad = scenario.steps.find((s) => s.result.status !== 'passed');
+        if (bad) failures.push(`${variant.feature} / ${scenario.name} / ${bad.keyword}${bad.name ?? ''}: ${bad.result.status} ${bad.result.error_message?.split('\n')[0] ?? ''}`);
+      }
+    }
+    assert.deepEqual(failures, [], `with other numbers the suite judged wrongly:\n${failures.join('\n')}\n${output.slice(-2000)}`);
+    assert.equal(code, 0, output.slice(-2000));
+  });
+});

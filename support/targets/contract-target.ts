@@ -36,9 +36,10 @@ export function readingOf(snapshot: PoolSnapshot): PoolReading {
     rejected: snapshot.counters.rejected,
     errors: snapshot.counters.errors,
     leaksDetected: snapshot.counters.leaksDetected,
+    waitPercentilesMs: snapshot.waitMs,
     health: snapshot.health.status,
     evidence: Object.fromEntries(
-      ['active', 'idle', 'waiting', 'open', 'capacity', 'poolSize', 'utilization', 'acquired', 'released', 'timeouts', 'rejected', 'errors', 'leaksDetected', 'health'].map((k) => [k, 'snapshot']),
+      ['active', 'idle', 'waiting', 'open', 'capacity', 'poolSize', 'utilization', 'acquired', 'released', 'timeouts', 'rejected', 'errors', 'leaksDetected', 'waitPercentilesMs', 'health'].map((k) => [k, 'snapshot']),
     ),
   };
 }

@@ -81,6 +81,8 @@ const MetricMap = z.strictObject({
   rejected: z.string().optional(),
   errors: z.string().optional(),
   leaksDetected: z.string().optional(),
+  /** A histogram: its name without _bucket, _sum and _count. */
+  waitSeconds: z.string().optional(),
 });
 
 const StateSource = z.discriminatedUnion('via', [

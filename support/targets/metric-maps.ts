@@ -22,6 +22,8 @@ export interface MetricNameMap {
   rejected?: string;
   errors?: string;
   leaksDetected?: string;
+  /** Time callers waited for a connection, a histogram in seconds: its name without _bucket, _sum and _count. */
+  waitSeconds?: string;
 }
 
 export const METRIC_MAPS = {
@@ -39,6 +41,7 @@ export const METRIC_MAPS = {
     rejected: 'dbpool_rejected_total',
     errors: 'dbpool_errors_total',
     leaksDetected: 'dbpool_leaks_detected_total',
+    waitSeconds: 'dbpool_acquire_wait_seconds',
   },
   /** HikariCP through Micrometer's Prometheus registry (what JVM dashboards already know). */
   hikaricp: {
@@ -50,6 +53,7 @@ export const METRIC_MAPS = {
     acquired: 'hikaricp_connections_acquire_seconds_count',
     released: 'hikaricp_connections_usage_seconds_count',
     timeouts: 'hikaricp_connections_timeout_total',
+    waitSeconds: 'hikaricp_connections_acquire_seconds',
   },
   /** OpenTelemetry's database client connection metrics (semantic conventions), as a Prometheus exporter writes them. */
   opentelemetry: {
@@ -58,6 +62,7 @@ export const METRIC_MAPS = {
     pending: 'db_client_connection_pending_requests',
     max: 'db_client_connection_max',
     timeouts: 'db_client_connection_timeouts_total',
+    waitSeconds: 'db_client_connection_wait_time_seconds',
   },
 } as const satisfies Record<string, MetricNameMap>;
 
@@ -82,6 +87,26 @@ export function parsePrometheusText(text: string): PrometheusSample[] {
     const labels = Object.fromEntries([...(match[2] ?? '').matchAll(LABEL)].map((l) => [l[1]!, l[2]!.replace(/\\(.)/g, '$1')]));
     return [{ name: match[1]!, labels, value: Number(match[3]) }];
   });
+}
+
+/**
+ * The histogram `spec` names (without _bucket/_sum/_count), its series matching `labels` added up:
+ * cumulative bucket counts by upper bound, sum and count (undefined when it is not exposed).
+ */
+export function histogramValue(samples: readonly PrometheusSample[], spec: string, labels: Readonly<Record<string, string>> = {}): { buckets: Array<{ le: number; count: number }>; sum: number; count: number } | undefined {
+  const wanted = parseSeriesSpec(spec);
+  const filter = { ...labels, ...wanted.labels };
+  const count = seriesValue(samples, `${wanted.name}_count`, filter);
+  const sum = seriesValue(samples, `${wanted.name}_sum`, filter);
+  if (count === undefined || sum === undefined) return undefined;
+  const byBound = new Map<number, number>();
+  for (const sample of samples) {
+    if (sample.name !== `${wanted.name}_bucket` || !Object.entries(filter).every(([k, v]) => sample.labels[k] === v)) continue;
+    const le = sample.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(sample.labels.le);
+    byBound.set(le, (byBound.get(le) ?? 0) + sample.value);
+  }
+  const buckets = [...byBound].map(([le, n]) => ({ le, count: n })).sort((a, b) => a.le - b.le);
+  return { buckets, sum, count };
 }
 
 /** `name{a="b"}` as a name and its label filters. */

@@ -1,4 +1,4 @@
-import { parsePrometheusText, seriesValue, type MetricNameMap } from './metric-maps';
+import { histogramValue, parsePrometheusText, seriesValue, type MetricNameMap } from './metric-maps';
 import type { PoolReading } from './service-target';
 
 /** A pool reading from a Prometheus text exposition, through a name map: every figure the map names and the text has. */
@@ -24,6 +24,11 @@ export function prometheusReading(service: string, text: string, names: MetricNa
     if (value === undefined) continue;
     reading[key] = value;
     reading.evidence[key] = 'prometheus';
+  }
+  const waits = names.waitSeconds ? histogramValue(samples, names.waitSeconds, labels) : undefined;
+  if (waits) {
+    reading.waitSeconds = waits;
+    reading.evidence.waitSeconds = 'prometheus';
   }
   return reading;
 }

@@ -34,10 +34,21 @@ export interface PoolReading {
   rejected?: number;
   errors?: number;
   leaksDetected?: number;
+  /** Acquire waits as the service's histogram counts them since it started (Prometheus). */
+  waitSeconds?: WaitHistogram;
+  /** The service's own wait-time percentiles over its most recent waits, in ms (our snapshot). */
+  waitPercentilesMs?: { p50: number; p95: number; p99: number; max: number; samples: number };
   /** The service's health word, when its pool reading carries one. */
   health?: HealthStatus;
   /** Per figure, the evidence it came from. */
   evidence: Partial<Record<Exclude<keyof PoolReading, 'service' | 'at' | 'evidence'>, Evidence>>;
+}
+
+/** A Prometheus histogram as read: cumulative counts per upper bound (seconds; the last is +Inf), their sum and count. */
+export interface WaitHistogram {
+  buckets: Array<{ le: number; count: number }>;
+  sum: number;
+  count: number;
 }
 
 /** What a health check answered, mapped to the plan's words. */

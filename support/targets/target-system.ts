@@ -11,7 +11,7 @@ import type { PoolShape } from '../pool-shape';
 import { REQUEST } from '../timeouts';
 import type { ServiceDescription, TargetDescription } from './description';
 import { DescribedTarget, initialShape, shapeValues } from './described-target';
-import { METRIC_MAPS, parsePrometheusText, seriesValue, type MetricNameMap } from './metric-maps';
+import { METRIC_MAPS, histogramValue, parsePrometheusText, seriesValue, type MetricNameMap } from './metric-maps';
 import { fillTemplate, type TemplateValue } from './templates';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -85,7 +85,9 @@ export class TargetSystem {
       if (answer.status !== 200) throw new Error(`${this.description.name}: ${where}.path: GET ${source.path} answered ${answer.status || answer.error}, not a Prometheus exposition`);
       const samples = parsePrometheusText(String(answer.body));
       const names: MetricNameMap = typeof source.names === 'string' ? METRIC_MAPS[source.names as keyof typeof METRIC_MAPS] : source.names;
-      const missing = Object.entries(names).filter(([, spec]) => spec && seriesValue(samples, spec, source.labels) === undefined);
+      // A histogram is named without its _bucket/_sum/_count suffixes.
+      const exposed = (figure: string, spec: string) => (figure === 'waitSeconds' ? histogramValue(samples, spec, source.labels) : seriesValue(samples, spec, source.labels)) !== undefined;
+      const missing = Object.entries(names).filter(([figure, spec]) => spec && !exposed(figure, spec));
       if (missing.length === 0) continue;
       const list = missing.map(([figure, spec]) => `${figure}: ${spec}`).join(', ');
       if (typeof source.names !== 'string') {

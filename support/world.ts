@@ -106,7 +106,7 @@ export class PoolWorld extends World<SuiteParameters> {
   /** The scenario's pool timeline, for a check over time: its evidence noted for the current step. */
   sampled(service: ServiceName): PoolTimeline {
     if (!this.timeline) throw new Error('the pool timeline sampler is not running in this scenario');
-    this.noteEvidence(`${service} pool over time: sampled every ${this.timeline.toJSON().everyMs} ms, ${describeFigures(this.timeline.evidence[service] ?? {})}`);
+    this.noteEvidence(`${service} pool over time: sampled every ${this.timeline.everyMs} ms, ${describeFigures(this.timeline.evidence[service] ?? {})}`);
     return this.timeline;
   }
 
@@ -182,6 +182,8 @@ export class PoolWorld extends World<SuiteParameters> {
       for (const service of this.services) await this.target(service).releaseScenario();
       await this.operations.settled();
       await this.timeline?.stop();
+      // The service's own pool reports kept answering, and their channels agreed at every still sample.
+      failures.push(...(this.timeline?.verdict() ?? []).map((failure) => `pool timeline: ${failure}`));
       // The timeline as JSON and an SVG chart, each load's figures, and the liveness check of load scenarios.
       failures.push(...(await attachScenarioReport(this)));
       const audit = this.audit;

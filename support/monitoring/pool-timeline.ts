@@ -1,12 +1,31 @@
 import { NotOffered } from '../targets/not-offered';
 import type { PoolReading, ServiceTarget } from '../targets/service-target';
+import { REQUEST } from '../timeouts';
+import { LivenessProbe, type LivenessFigure, type LivenessSample } from './liveness';
 
 /** "pg_stat_activity", "the service's snapshot": where a service's figures came from, for a message. */
 export function describeEvidence(evidence: PoolReading['evidence'] | undefined): string {
   const sources = [...new Set(Object.values(evidence ?? {}))];
   return sources.length === 0 ? 'no evidence yet' : sources.join(' and ');
 }
-import { LivenessProbe, type LivenessFigure, type LivenessSample } from './liveness';
+
+/** The figures one channel of a service's own reports gave at one moment (its snapshot, its Prometheus series). */
+export interface ChannelFigures {
+  active?: number;
+  idle?: number;
+  waiting?: number;
+  open?: number;
+  capacity?: number;
+  utilization?: number;
+  acquired?: number;
+  released?: number;
+  timeouts?: number;
+  rejected?: number;
+  errors?: number;
+}
+
+/** The figures compared between channels, and that must not change for a sample to count as taken in a still moment. */
+export const CHANNEL_FIGURES = ['active', 'idle', 'waiting', 'open', 'capacity', 'utilization', 'acquired', 'released', 'timeouts', 'rejected', 'errors'] as const;
 
 /** One reading of one service's pool; a figure the target's evidence does not give is absent. */
 export interface TimelineSample {
@@ -20,6 +39,13 @@ export interface TimelineSample {
   /** active / capacity: as the service reports it, or from the two counts. */
   utilization?: number;
   health?: string;
+  /** Every figure of the reading above (counters included), for telling still moments from changing ones. */
+  figures: ChannelFigures;
+  /**
+   * What each channel of the service's own reports said, read just after the reading above (only
+   * for a service that reports through more than one channel: our snapshot and Prometheus).
+   */
+  channels?: Record<string, ChannelFigures>;
 }
 
 /** A stretch of the scenario worth marking on the chart: a load phase, a batch of operations. */
@@ -29,6 +55,17 @@ export interface TimelinePhase {
   /** Milliseconds since the sampler started, like the samples. */
   from: number;
   to: number;
+}
+
+/** A poll that got no reading: when, what was asked, and why. */
+export interface PollFailure {
+  t: number;
+  service: string;
+  /** The best-evidence reading, or the service's own reports. */
+  read: 'reading' | 'own reports';
+  /** Not listening: connection refused (a restart, or a process gone: the scenario's requests show that). */
+  kind: 'no answer' | 'not listening';
+  why: string;
 }
 
 export interface TimelineJson {
@@ -41,14 +78,61 @@ export interface TimelineJson {
   evidence: Record<string, PoolReading['evidence']>;
   /** Polls that got no reading (the service or its evidence did not answer), per service. */
   failedPolls: Record<string, number>;
+  /** The first of them, with why. */
+  pollFailures: PollFailure[];
+  /** Ticks skipped because the poll before was still under way, per service. */
+  skippedTicks: Record<string, number>;
+  /** The channels of each service's own reports, compared sample by sample. */
+  channelAgreement: Record<string, ChannelAgreement>;
   livenessSamples: Array<Omit<LivenessSample, 'at'> & { t: number }>;
+}
+
+/** How the channels of a service's own reports compared over the scenario. */
+export interface ChannelAgreement {
+  channels: string[];
+  /** Samples taken in a still moment (nothing changed from the reading before to the reading after), compared figure by figure. */
+  compared: number;
+  /** Samples taken while the pool changed: the channels may rightly differ by what happened between their reads. */
+  changing: number;
+  /** Figures one channel gave and the other did not (never compared). */
+  notInBoth: string[];
+  mismatches: string[];
+}
+
+/** How long one poll may take: a live service answers its own figures at once (as it answers its health). */
+const POLL_LIMIT_MS = REQUEST.livenessProbe;
+/** Failures kept with their reason (all are counted). */
+const FAILURES_KEPT = 20;
+
+function figuresOf(reading: PoolReading): ChannelFigures {
+  const figures: ChannelFigures = {};
+  for (const key of CHANNEL_FIGURES) if (reading[key] !== undefined) figures[key] = reading[key];
+  return figures;
+}
+
+/** Equal counts; ratios equal to rounding (each channel computes and prints its own). */
+function sameFigure(a: number, b: number | undefined): boolean {
+  return b !== undefined && Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a));
+}
+
+function withinLimit<T>(read: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([read, limit]).finally(() => clearTimeout(timer));
 }
 
 /**
  * Reads every service's pool while a scenario runs (from whatever evidence its target gives), so
  * the report shows what the pool did over time and checks can ask what it did, not only what it
- * does now; marks the phases of the scenario; and runs the liveness probe beside it. A poll that
- * gets no reading is counted, never dropped silently.
+ * does now; marks the phases of the scenario; and runs the liveness probe beside it.
+ *
+ * For a service that reports through more than one channel (our snapshot and Prometheus), every
+ * tick also reads each channel, after the reading: the channels must agree at every sample taken in
+ * a still moment (see channelAgreement). A poll that gets no reading is counted and kept with its
+ * reason, never dropped silently; the service's own reports failing to answer fails the scenario
+ * (see verdict).
  */
 export class PoolTimeline {
   readonly samples: TimelineSample[] = [];
@@ -56,35 +140,47 @@ export class PoolTimeline {
   readonly liveness: LivenessProbe;
   /** Epoch ms: sample t = epoch - startedAt. */
   readonly startedAt = Date.now();
+  /** Polls that got no reading, per service. */
+  readonly failedPolls: Record<string, number> = {};
+  readonly pollFailures: PollFailure[] = [];
+  readonly skippedTicks: Record<string, number> = {};
+  /** Per service, the evidence of its last reading. */
+  readonly evidence: Record<string, PoolReading['evidence']> = {};
   private timer: NodeJS.Timeout | undefined;
-  private inFlight = false;
+  /** The poll under way per service: a slow one must not pile up more on a struggling service. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Per service, whether it reports on its pool itself at all (learned at its first poll). */
+  private readonly reportsItself = new Map<string, boolean>();
+  /** Per service, polls its own reports did not answer (refused connections apart). */
+  private readonly silentPolls: Record<string, number> = {};
   private readonly livenessEveryMs = 250;
 
   constructor(
     private readonly targets: readonly ServiceTarget[],
-    private readonly everyMs = 100,
+    readonly everyMs = 100,
   ) {
     this.liveness = new LivenessProbe(
       targets.filter((t) => t.hasHealth).map((t) => ({ service: t.service, health: () => t.health() })),
       this.livenessEveryMs,
     );
-    for (const target of targets) this.failedPolls[target.service] = 0;
+    for (const target of targets) {
+      this.failedPolls[target.service] = 0;
+      this.skippedTicks[target.service] = 0;
+    }
   }
 
-  /** Polls that got no reading, per service. */
-  readonly failedPolls: Record<string, number> = {};
-  /** Per service, the evidence of its last reading. */
-  readonly evidence: Record<string, PoolReading['evidence']> = {};
-
   start(): void {
-    this.timer = setInterval(() => void this.sample(), this.everyMs);
+    this.timer = setInterval(() => this.tick(), this.everyMs);
     this.liveness.start();
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
-    await Promise.all([this.sample(), this.liveness.stop()]);
+    // The poll under way ends (each read is bounded), then one last sample of every service.
+    await Promise.all(this.inFlight.values());
+    this.tick();
+    await Promise.all([...this.inFlight.values(), this.liveness.stop()]);
   }
 
   /** Marks a phase given in epoch ms (the load generator's and the operations' clock). */
@@ -110,10 +206,91 @@ export class PoolTimeline {
     return this.samplesOf(service, window).filter((s) => s[field] !== undefined) as Array<TimelineSample & Record<typeof field, number>>;
   }
 
+  /**
+   * Every series of one figure the service's own reports give over time, one per channel (our
+   * services: the snapshot and Prometheus; a described one: what it exposes). Each is
+   * [{ t, value }], in order. NotOffered when no channel of the service's own gives that figure.
+   */
+  ownSeries(service: string, field: keyof ChannelFigures, what: string): Record<string, Array<{ t: number; value: number }>> {
+    const bySource: Record<string, Array<{ t: number; value: number }>> = {};
+    for (const sample of this.samplesOf(service)) {
+      const channels: Record<string, ChannelFigures> = sample.channels ?? {};
+      // A single-channel service: its reading is its own report where the figure came from the service itself.
+      const source = this.evidence[service]?.[field as keyof PoolReading['evidence']];
+      if (!sample.channels && (source === 'snapshot' || source === 'prometheus') && sample.figures[field] !== undefined) channels[source] = sample.figures;
+      for (const [channel, figures] of Object.entries(channels)) {
+        const value = figures[field];
+        if (value !== undefined) (bySource[channel] ??= []).push({ t: sample.t, value });
+      }
+    }
+    if (Object.keys(bySource).length === 0) throw new NotOffered(what, `${service} reports no such figure itself (its pool is read from ${describeEvidence(this.evidence[service])})`);
+    return bySource;
+  }
+
   /** The highest value of a figure among a service's samples (undefined: the target never gave it). */
   peak(service: string, field: 'active' | 'waiting' | 'utilization'): number | undefined {
     const values = this.samples.filter((s) => s.service === service).flatMap((s) => (s[field] === undefined ? [] : [s[field]!]));
     return values.length === 0 ? undefined : Math.max(...values);
+  }
+
+  /**
+   * How a service's channels compared. A sample counts as taken in a still moment when the reading
+   * before its channel reads and the reading after them (the next sample) agree on every figure,
+   * counters included: nothing was acquired, released, refused or timed out in between, so every
+   * channel must then say exactly what the readings say. Samples taken while the pool changed are
+   * counted, not compared (the channels are read one after the other, not at one instant).
+   */
+  channelAgreement(service: string): ChannelAgreement {
+    const samples = this.samplesOf(service);
+    const channels = [...new Set(samples.flatMap((s) => Object.keys(s.channels ?? {})))];
+    const agreement: ChannelAgreement = { channels, compared: 0, changing: 0, notInBoth: [], mismatches: [] };
+    const notInBoth = new Set<string>();
+    for (const [index, sample] of samples.entries()) {
+      const next = samples[index + 1];
+      if (!sample.channels || !next) continue;
+      const still = CHANNEL_FIGURES.every((key) => sample.figures[key] === next.figures[key]);
+      if (!still) {
+        agreement.changing++;
+        continue;
+      }
+      agreement.compared++;
+      for (const key of CHANNEL_FIGURES) {
+        const said = Object.entries(sample.channels).map(([channel, figures]) => [channel, figures[key]] as const);
+        const given = said.filter(([, value]) => value !== undefined);
+        if (given.length === 0) continue;
+        if (given.length < said.length) {
+          notInBoth.add(`${key} (only in ${given.map(([channel]) => channel).join(', ')})`);
+          continue;
+        }
+        const reading = sample.figures[key];
+        const differ = given.filter(([, value]) => !sameFigure(value!, reading));
+        if (differ.length > 0) agreement.mismatches.push(`t=${sample.t} ms: ${key} ${differ.map(([channel, value]) => `${value} in ${channel}`).join(', ')}, ${reading} before and after`);
+      }
+    }
+    agreement.notInBoth = [...notInBoth];
+    return agreement;
+  }
+
+  /**
+   * What the timeline found wrong in the scenario: the service's own reports (its snapshot, its
+   * metrics) did not answer a poll — a service that stops reporting on its pool under exhaustion
+   * leaves its operators blind exactly when they need to see; a connection refused is left out: the
+   * suite restarts a described service for a new pool shape, and a process that is gone shows in the
+   * scenario's requests and its liveness — or its channels disagreed in a still moment.
+   */
+  verdict(): string[] {
+    const failures: string[] = [];
+    for (const target of this.targets) {
+      const service = target.service;
+      const silent = this.silentPolls[service] ?? 0;
+      const first = this.pollFailures.find((f) => f.service === service && f.read === 'own reports' && f.kind === 'no answer');
+      if (silent > 0) failures.push(`${service}: its own pool reports did not answer ${silent} polls${first ? ` (first at t=${first.t} ms: ${first.why})` : ''}`);
+      const agreement = this.channelAgreement(service);
+      if (agreement.mismatches.length > 0) {
+        failures.push(`${service}: its ${agreement.channels.join(' and ')} disagreed in ${agreement.mismatches.length} of ${agreement.compared} still samples: ${agreement.mismatches.slice(0, 5).join('; ')}`);
+      }
+    }
+    return failures;
   }
 
   toJSON(): TimelineJson {
@@ -125,30 +302,53 @@ export class PoolTimeline {
       samples: this.samples,
       evidence: this.evidence,
       failedPolls: this.failedPolls,
+      pollFailures: this.pollFailures,
+      skippedTicks: this.skippedTicks,
+      channelAgreement: Object.fromEntries(this.targets.map((t) => [t.service, this.channelAgreement(t.service)])),
       livenessSamples: this.liveness.samples.map(({ at, ...rest }) => ({ t: at - this.startedAt, ...rest })),
     };
   }
 
-  private async sample(): Promise<void> {
-    // Guard: a slow answer must not pile up concurrent polls on a struggling service.
-    if (this.inFlight) return;
-    this.inFlight = true;
-    try {
-      const t = Date.now() - this.startedAt;
-      const readings = await Promise.allSettled(this.targets.map((target) => target.poolState()));
-      for (const [index, result] of readings.entries()) {
-        const service = this.targets[index]!.service;
-        if (result.status !== 'fulfilled') {
-          this.failedPolls[service] = (this.failedPolls[service] ?? 0) + 1;
-          continue;
-        }
-        const { active, idle, waiting, capacity, health, evidence } = result.value;
-        const utilization = result.value.utilization ?? (active !== undefined && capacity ? active / capacity : undefined);
-        this.evidence[service] = evidence;
-        this.samples.push({ t, service, active, idle, waiting, capacity, utilization, health });
+  private tick(): void {
+    for (const target of this.targets) {
+      if (this.inFlight.has(target.service)) {
+        this.skippedTicks[target.service] = (this.skippedTicks[target.service] ?? 0) + 1;
+        continue;
       }
-    } finally {
-      this.inFlight = false;
+      this.inFlight.set(target.service, this.sample(target).finally(() => this.inFlight.delete(target.service)));
     }
+  }
+
+  private async sample(target: ServiceTarget): Promise<void> {
+    const service = target.service;
+    const t = Date.now() - this.startedAt;
+    let reading: PoolReading;
+    try {
+      reading = await withinLimit(target.poolState(), POLL_LIMIT_MS);
+    } catch (error) {
+      return this.failed(t, service, 'reading', error);
+    }
+    const { active, idle, waiting, capacity, health, evidence } = reading;
+    const utilization = reading.utilization ?? (active !== undefined && capacity ? active / capacity : undefined);
+    this.evidence[service] = evidence;
+    const sample: TimelineSample = { t, service, active, idle, waiting, capacity, utilization, health, figures: figuresOf(reading) };
+    this.samples.push(sample);
+    // The service's own reports, after the reading: it and the next sample's reading enclose these reads.
+    if (this.reportsItself.get(service) === false) return;
+    try {
+      const reports = await withinLimit(target.ownReports(), POLL_LIMIT_MS);
+      this.reportsItself.set(service, reports.length > 0);
+      if (reports.length > 1) sample.channels = Object.fromEntries(reports.map((report) => [describeEvidence(report.evidence), figuresOf(report)]));
+    } catch (error) {
+      this.failed(t, service, 'own reports', error);
+    }
+  }
+
+  private failed(t: number, service: string, read: PollFailure['read'], error: unknown): void {
+    this.failedPolls[service] = (this.failedPolls[service] ?? 0) + 1;
+    const why = error instanceof Error ? error.message : String(error);
+    const kind = /ECONNREFUSED/.test(why) ? 'not listening' : 'no answer';
+    if (read === 'own reports' && kind === 'no answer') this.silentPolls[service] = (this.silentPolls[service] ?? 0) + 1;
+    if (this.pollFailures.length < FAILURES_KEPT) this.pollFailures.push({ t, service, read, kind, why });
   }
 }

@@ -26,15 +26,15 @@ Feature: Pool saturation detection
       And the backend stays up and has answered no request with a 500
 
       Examples: queued until a connection frees up
-        | queue | timeout | outcome                                                      |
+        | queue | timeout | outcome                                                    |
         | 10    | 30      | waits in the queue and succeeds once a connection frees up |
 
       Examples: timed out after the pool timeout
-        | queue | timeout | outcome                                       |
-        | 10    | 1       | is refused with 503 and a Retry-After hint |
+        | queue | timeout | outcome                                                        |
+        | 10    | 1       | is refused with 503 at the pool timeout and a Retry-After hint |
 
       Examples: refused at once when the queue is full
-        | queue | timeout | outcome                                               |
+        | queue | timeout | outcome                                            |
         | 0     | 30      | is refused at once with 429 and a Retry-After hint |
 
   Rule: Health follows saturation, and no connection leaks

@@ -16,6 +16,7 @@ Feature: Connection queue management under load
       Then 5 operations hold backend connections and 10 requests wait in the queue
       And the 10 waiting requests are refused with 503 at the 5 seconds pool timeout, not earlier and at most 1.5 seconds later
       And the backend queue length metric followed the number of waiting requests over time
+      And the backend's own wait times show the 10 waits that reached the pool timeout and none longer
       And the 5 operations holding connections succeed
       And every request is accounted for: 5 succeeded, 0 refused with 429, 10 refused with 503 and none unexplained
       And every backend connection is back in the pool

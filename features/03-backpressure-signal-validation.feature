@@ -9,18 +9,21 @@ Feature: Backpressure signal validation
 
   Rule: HTTP requests that need the database get 503 or 429 with a retry hint, never a 500
     Three connections and two places in the queue: five requests at once fit once the blocking
-    operations are gone.
+    operations are gone. Refusing leaves nothing behind: the same burst against the same blocked
+    pool is answered exactly as the first time.
 
     Scenario: Five requests arrive while three blocking operations hold every connection
       Given the backend pool lets 2 requests wait
       And 3 operations each hold a backend connection for 5 seconds
       When 5 requests that need the database arrive at once
-      Then 3 of them are refused at once with 429 and 2 time out with 503, each with a Retry-After hint
+      Then 3 of them are refused at once with 429 and 2 with 503 at the pool timeout, each with a Retry-After hint
       And every refusal uses the same problem format with a client-friendly message
       And the backend stays up and has answered no request with a 500
       And every request is accounted for: 3 succeeded, 3 refused with 429, 2 refused with 503 and none unexplained
       When the blocking operations have finished
       Then the same 5 requests succeed again
+      When 3 operations again hold a backend connection for 5 seconds and 5 requests arrive at once
+      Then the backend answers them as it did the first time, with the same places in the queue
 
   Rule: WebSocket clients get an error frame with a retry hint, and stay connected
 

@@ -1,6 +1,7 @@
 import { Then, When } from '@cucumber/cucumber';
 import type { Duration } from '../support/duration';
-import { expectErrorRateBelow, expectLatencyBelow, expectLoadAccurate } from '../support/expectations/load';
+import { expectErrorRateBelow, expectLatencyBelow, expectLoadAccurate, expectLoadCountedByService } from '../support/expectations/load';
+import { describeEvidence } from '../support/monitoring/pool-timeline';
 import { steadyLoad, sustainedWithSpikes } from '../support/load/profiles';
 import type { ServiceName } from '../support/system-under-test';
 import { generateLoad, holdPerRequest, lastLoad, poolCapacity, scaled } from '../support/tasks/generate-load';
@@ -23,8 +24,12 @@ When(
   },
 );
 
+// The generator's side first; then the service's own counts (not judged where it reports none).
 Then('every request was accounted for and the callers kept the concurrency they aimed for', function (this: PoolWorld) {
-  expectLoadAccurate(lastLoad(this));
+  const load = lastLoad(this);
+  expectLoadAccurate(load);
+  this.attach(`${load.ledger.sent} requests sent, ${load.ledger.answered} answered, matched by id`);
+  this.attach(`${load.service} counted ${JSON.stringify(expectLoadCountedByService(load))} (from ${describeEvidence(load.after.evidence)})`);
 });
 
 Then('fewer than {int}% of the requests failed', function (this: PoolWorld, percent: number) {

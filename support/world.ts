@@ -14,6 +14,7 @@ import { runningSystem, type RunningSystem, type ServiceName } from './system-un
 import { NotOffered } from './targets/not-offered';
 import type { HealthReading, PoolReading, ServiceTarget } from './targets/service-target';
 import { auditConnections } from './tasks/connection-audit';
+import { rememberServiceCounts } from './tasks/service-counts';
 import { WAIT } from './timeouts';
 
 /** "active, waiting from prometheus; capacity from the shape the suite set". */
@@ -134,6 +135,7 @@ export class PoolWorld extends World<SuiteParameters> {
     for (const departure of target.departuresFrom(change)) this.noteEvidence(departure);
     await target.shapePool(change);
     await this.drained(service);
+    await rememberServiceCounts(this, service);
   }
 
   async drained(service: ServiceName): Promise<void> {
@@ -159,6 +161,7 @@ export class PoolWorld extends World<SuiteParameters> {
       const startup = this.system.startupShapes[service];
       if (startup) await this.target(service).beginScenario(startup);
       await this.drained(service);
+      await rememberServiceCounts(this, service);
     }
     if (this.system.deployment.auditDatabaseUrl) await this.connectAudit();
     const timeline = new PoolTimeline(this.services.map((service) => this.target(service)));

@@ -14,13 +14,18 @@ describe('load accounting', () => {
 
   it('accounts every request by status, per second and per segment: sent = 2xx + 429 + 503 + other', () => {
     const accounting = new LoadAccounting(profile);
-    accounting.record(100, 10, 200);
-    accounting.record(1_100, 20, 503); // spike 1
-    accounting.record(1_200, 30, 429); // spike 1
-    accounting.record(1_300, 40, 0, 'ECONNRESET'); // spike 1
-    accounting.record(2_500, 50, 500);
-    accounting.record(3_001, 60, 200); // sent as the schedule ended: the last segment
+    const requests: Array<[number, number, number, string?]> = [
+      [100, 10, 200],
+      [1_100, 20, 503], // spike 1
+      [1_200, 30, 429], // spike 1
+      [1_300, 40, 0, 'ECONNRESET'], // spike 1
+      [2_500, 50, 500],
+      [3_001, 60, 200], // sent as the schedule ended: the last segment
+    ];
+    for (const [index, [sentAt]] of requests.entries()) accounting.sent(index + 1, sentAt);
+    for (const [index, [sentAt, ms, status, error]] of requests.entries()) accounting.record(index + 1, sentAt, ms, status, error);
     const figures = accounting.figures();
+    assert.deepEqual(figures.ledger, { sent: 6, answered: 6, unanswered: [], unmatched: [] });
     assert.deepEqual({ ...figures.totals, latencyMs: undefined }, { sent: 6, '2xx': 2, '429': 1, '503': 1, other: 2, errorRate: 2 / 6, shedRate: 2 / 6, latencyMs: undefined });
     const spike = figures.segments.find((s) => s.kind === 'spike' && s.fromMs === 1_000)!;
     assert.deepEqual([spike.sent, spike['429'], spike['503'], spike.other], [3, 1, 1, 1]);
@@ -28,6 +33,21 @@ describe('load accounting', () => {
     assert.equal(figures.segments.at(-1)!['2xx'], 1);
     assert.deepEqual(figures.seconds.map((s) => [s.second, s.sent]), [[0, 1], [1, 3], [2, 1], [3, 1]]);
     assert.deepEqual(figures.others, [{ what: 'no answer (ECONNRESET)', count: 1 }, { what: 'HTTP 500', count: 1 }]);
+  });
+
+  it('matches answers with requests by id: one sent without an answer, one answered twice and one never sent show', () => {
+    const accounting = new LoadAccounting(profile);
+    for (const id of [1, 2, 3]) accounting.sent(id, 100 * id);
+    accounting.record(1, 100, 5, 200);
+    accounting.record(1, 100, 5, 200);
+    accounting.record(7, 700, 5, 503);
+    accounting.record(3, 300, 5, 429);
+    const { ledger, totals } = accounting.figures();
+    assert.deepEqual(ledger, { sent: 3, answered: 2, unanswered: [2], unmatched: ['request 1: answered 200, but it was answered already', 'request 7: answered 503, but it was never sent'] });
+    // Sent counts what went out: the sum of the answers falls short of it by the unanswered one.
+    assert.equal(totals.sent, 3);
+    assert.equal(totals['2xx'] + totals['429'] + totals['503'] + totals.other, 2);
+    assert.throws(() => accounting.sent(3, 400), /request 3 sent after request 3/);
   });
 
   it('measures achieved concurrency per segment, past its ramp-up', () => {

@@ -12,7 +12,7 @@ import type { LoadProfile, SegmentKind } from './profiles';
  */
 
 export interface ClassCounts {
-  /** Every request sent and accounted for: sent = 2xx + 429 + 503 + other. */
+  /** Every request sent (counted when sent); once all are answered, sent = 2xx + 429 + 503 + other. */
   sent: number;
   '2xx': number;
   '429': number;
@@ -43,8 +43,19 @@ export interface SecondFigures extends ClassCounts {
   latencyMs: LatencySummary;
 }
 
+/** Requests matched with their answers by the id each was sent with. */
+export interface LoadLedger {
+  sent: number;
+  answered: number;
+  /** Ids sent without an answer recorded (the first 20). */
+  unanswered: number[];
+  /** Answers that match no request waiting for one: an id never sent, or one answered twice (the first 20). */
+  unmatched: string[];
+}
+
 export interface LoadFigures {
   totals: ClassCounts & { errorRate: number; shedRate: number; latencyMs: LatencySummary };
+  ledger: LoadLedger;
   segments: SegmentFigures[];
   seconds: SecondFigures[];
   /** What the "other" answers were, most frequent first (at most 20 kinds). */
@@ -69,22 +80,39 @@ export class LoadAccounting {
   private readonly segmentBuckets: Bucket[];
   private readonly secondBuckets: Bucket[] = [];
   private readonly otherKinds = new Map<string, number>();
+  /** Ids sent and not yet answered. */
+  private readonly outstanding = new Set<number>();
+  private readonly unmatched: string[] = [];
+  private sentCount = 0;
+  private answeredCount = 0;
 
   constructor(private readonly profile: LoadProfile) {
     this.total = this.bucket(0);
     this.segmentBuckets = profile.segments.map((s) => this.bucket(s.callers));
   }
 
+  /** Request `id` is sent, `sentAtMs` after the start: counted as sent now, in the second and segment it was sent in. */
+  sent(id: number, sentAtMs: number): void {
+    // Ids go up by one per request: one that does not was sent before.
+    if (id !== this.sentCount + 1) throw new Error(`unexpected condition: request ${id} sent after request ${this.sentCount}`);
+    this.outstanding.add(id);
+    this.sentCount++;
+    for (const bucket of this.bucketsAt(sentAtMs)) bucket.counts.sent++;
+  }
+
   /**
-   * One answered (or unanswered: status 0) request, sent `sentAtMs` after the start. `failed`: the
-   * target's own rule says the answer is no success although its status is (GraphQL errors with 200).
+   * The answer (or the no-answer: status 0) to request `id`, sent `sentAtMs` after the start.
+   * `failed`: the target's own rule says the answer is no success although its status is (GraphQL
+   * errors with 200). An answer for an id that is not waiting for one is kept as unmatched.
    */
-  record(sentAtMs: number, latencyMs: number, status: number, error?: string, failed = false): void {
+  record(id: number, sentAtMs: number, latencyMs: number, status: number, error?: string, failed = false): void {
+    if (!this.outstanding.delete(id)) {
+      if (this.unmatched.length < OTHER_KINDS_KEPT) this.unmatched.push(`request ${id}: answered ${status || error}, but it was ${id > this.sentCount || id < 1 ? 'never sent' : 'answered already'}`);
+      return;
+    }
+    this.answeredCount++;
     const kind = failed ? 'other' : statusClass(status);
-    const segmentIndex = this.segmentIndexAt(sentAtMs);
-    for (const bucket of [this.total, this.segmentBuckets[segmentIndex], this.secondAt(sentAtMs)]) {
-      if (!bucket) continue;
-      bucket.counts.sent++;
+    for (const bucket of this.bucketsAt(sentAtMs)) {
       bucket.counts[kind]++;
       bucket.latency.record(latencyMs);
     }
@@ -119,6 +147,7 @@ export class LoadAccounting {
     const withRates = (counts: ClassCounts) => ({ ...counts, errorRate: rate(counts.other, counts.sent), shedRate: rate(counts['429'] + counts['503'], counts.sent) });
     return {
       totals: { ...withRates(this.total.counts), latencyMs: this.total.latency.summary() },
+      ledger: { sent: this.sentCount, answered: this.answeredCount, unanswered: [...this.outstanding].slice(0, OTHER_KINDS_KEPT), unmatched: [...this.unmatched] },
       segments: this.profile.segments.map((segment, index) => {
         const bucket = this.segmentBuckets[index]!;
         return {
@@ -137,6 +166,11 @@ export class LoadAccounting {
       ),
       others: [...this.otherKinds].sort((a, b) => b[1] - a[1]).slice(0, OTHER_KINDS_KEPT).map(([what, count]) => ({ what, count })),
     };
+  }
+
+  /** The total, the segment and the second a request sent at `ms` counts in. */
+  private bucketsAt(ms: number): Bucket[] {
+    return [this.total, this.segmentBuckets[this.segmentIndexAt(ms)], this.secondAt(ms)].filter((bucket): bucket is Bucket => bucket !== undefined);
   }
 
   private segmentIndexAt(ms: number): number {

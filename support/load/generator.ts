@@ -73,9 +73,12 @@ export async function runClosedLoop(target: LoadTarget, profile: LoadProfile, op
   const callers = new Map<number, Promise<void>>();
   let wanted = 0;
   let inFlight = 0;
+  let lastId = 0;
 
   const send = async (): Promise<void> => {
+    const id = ++lastId;
     const sentAt = elapsed();
+    accounting.sent(id, sentAt);
     let status = 0;
     let error: string | undefined;
     inFlight++;
@@ -92,7 +95,7 @@ export async function runClosedLoop(target: LoadTarget, profile: LoadProfile, op
     } finally {
       inFlight--;
     }
-    accounting.record(sentAt, elapsed() - sentAt, status, error, status >= 200 && status < 300 && error !== undefined);
+    accounting.record(id, sentAt, elapsed() - sentAt, status, error, status >= 200 && status < 300 && error !== undefined);
   };
 
   // A caller in slot i runs while the schedule wants more than i callers; it leaves after its last answer.

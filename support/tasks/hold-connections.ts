@@ -10,8 +10,8 @@ import type { PoolWorld } from '../world';
  * the target holds connections (its hold endpoint, a lock from the database side, a sleeping SQL
  * function), and returns once the pool shows them holding (as many as its capacity allows).
  */
-export async function holdConnections(world: PoolWorld, service: ServiceName, count: number, hold: Duration): Promise<void> {
-  await world.target(service).hold(world.operations, count, hold, 'holder');
+export async function holdConnections(world: PoolWorld, service: ServiceName, count: number, hold: Duration, label = 'holder'): Promise<void> {
+  await world.target(service).hold(world.operations.forService(service), count, hold, label);
 }
 
 /** Statements that run far past any limit: the pool does not clear until something ends them. */
@@ -28,7 +28,7 @@ export async function startHungStatements(world: PoolWorld, service: ServiceName
 export async function tryHoldingConnectionsOneByOne(world: PoolWorld, service: ServiceName, count: number, hold: Duration): Promise<void> {
   const client = world.testApi(service);
   for (let i = 0; i < count; i++) {
-    const holder = world.operations.start('holder', () => client.hold(hold));
+    const holder = world.operations.forService(service).start('holder', () => client.hold(hold));
     const holding = world.operations.labelled('holder').filter((op) => !op.outcome).length;
     await eventually(async () => {
       if (holder.outcome) return;

@@ -13,7 +13,8 @@ import type { PoolWorld } from '../world';
 /** `count` requests at once. */
 export function startQuickRequests(world: PoolWorld, service: ServiceName, count: number, label: string): void {
   const target = world.target(service);
-  for (let i = 0; i < count; i++) world.operations.start(label, () => target.sendRequest());
+  const operations = world.operations.forService(service);
+  for (let i = 0; i < count; i++) operations.start(label, () => target.sendRequest());
 }
 
 /** One more request that needs a connection. */
@@ -24,7 +25,7 @@ export function startExtraRequest(world: PoolWorld, service: ServiceName): void 
 /** One request, tracked like every other, answered before this returns. */
 export function trackedRequest(world: PoolWorld, service: ServiceName, label: string): Promise<Outcome> {
   const target = world.target(service);
-  return world.operations.start(label, () => target.sendRequest()).result;
+  return world.operations.forService(service).start(label, () => target.sendRequest()).result;
 }
 
 /** The number of requests waiting for a connection, as the service counts them. */
@@ -41,7 +42,7 @@ export async function queueOneAfterAnother(world: PoolWorld, service: ServiceNam
   const target = world.target(service);
   const waitingBefore = await waitingNow(world, service);
   for (let i = 1; i <= count; i++) {
-    world.operations.start(label, () => target.sendRequest());
+    world.operations.forService(service).start(label, () => target.sendRequest());
     await eventually(async () => {
       expect(await waitingNow(world, service), `${service} requests waiting after sending queued request ${i}`).to.equal(waitingBefore + i);
     });

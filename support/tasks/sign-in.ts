@@ -54,7 +54,8 @@ export async function startLoginStorm(world: PoolWorld, count: number): Promise<
   const auth = world.target('auth');
   // Counted before only where the pool reports its admissions: the check then says it is not judged.
   signInsOf(world).authAdmissionsBefore = await authAdmissions(world).catch(() => undefined);
-  for (let i = 0; i < count; i++) world.operations.start('login', () => auth.login());
+  const operations = world.operations.forService('auth');
+  for (let i = 0; i < count; i++) operations.start('login', () => auth.login());
 }
 
 /** Acquired + rejected + timed out: every time the auth pool was asked for a connection. */

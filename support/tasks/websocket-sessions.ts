@@ -53,5 +53,5 @@ export async function tryWebSocketWith(world: PoolWorld, token: string): Promise
 export function startWebSocketRequest(world: PoolWorld, label: string): void {
   const socket = webSocketsOf(world).webSocket;
   const id = `${label}-${world.operations.labelled(label).length + 1}`;
-  world.operations.start(label, () => socket.request({ id, op: 'fast' }));
+  world.operations.forService('backend').start(label, () => socket.request({ id, op: 'fast' }));
 }

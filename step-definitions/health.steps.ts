@@ -15,17 +15,27 @@ Then('the {service} health becomes {health}', async function (this: PoolWorld, s
   await eventually(async () => expectHealth(service, await this.health(service), [status]), { within: WAIT.settle });
 });
 
-// Only this scenario's history: the service's own record where it keeps one, else the health checks the suite sampled.
+// Only this scenario's transitions: those from its first request on (earlier ones, even of this
+// scenario's set-up, were not caused by it). The service's own record where it keeps one, else the
+// health checks the suite sampled.
 Then('the {service} health history shows it went critical and recovered', async function (this: PoolWorld, service: ServiceName) {
   const target = this.target(service);
-  const timeline = this.timeline!;
+  const since = firstRequestAt(this, service);
   if (target.keepsHealthHistory) {
-    const seen = expectTransitionsWentAndRecovered(service, (await target.testApi().poolSnapshot()).health.transitions, timeline.startedAt, 'critical');
-    this.attach(`evidence: the service's own health transitions (${seen} in this scenario)`);
+    const seen = expectTransitionsWentAndRecovered(service, (await target.testApi().poolSnapshot()).health.transitions, since, 'critical');
+    this.attach(`evidence: the service's own health transitions (${seen} since this scenario's first request)`);
   } else {
     if (!target.hasHealth) throw new NotOffered('a health check', `${target.label} has none`);
+    const timeline = this.timeline!;
     // The next sample may still be on its way (one every 250 ms).
-    const seen = await eventually(() => expectSampledWentAndRecovered(service, timeline.liveness.samples, 'critical'), { within: WAIT.shortly });
-    this.attach(`evidence: the suite's own health checks, sampled every 250 ms (${seen} in this scenario)`);
+    const seen = await eventually(() => expectSampledWentAndRecovered(service, timeline.liveness.samples, since, 'critical'), { within: WAIT.shortly });
+    this.attach(`evidence: the suite's own health checks, sampled every 250 ms (${seen} since this scenario's first request)`);
   }
 });
+
+/** Epoch ms the scenario sent its first request to `service`. */
+function firstRequestAt(world: PoolWorld, service: ServiceName): number {
+  const first = world.operations.all().find((op) => op.service === service);
+  if (!first) throw new Error(`no request was sent to the ${service} in this scenario: there is no health change of its own to judge`);
+  return first.startedAt;
+}

@@ -10,19 +10,19 @@ export function expectHealth(service: string, reading: HealthReading, expected: 
   if (reading.expectedHttpStatus !== undefined) expect(reading.answer.status, `${service} health check's HTTP status`).to.equal(reading.expectedHttpStatus);
 }
 
-/** In this scenario, the service's own transition history records a move to `degraded` and, after it, back to healthy. */
+/** Since `since` (epoch ms), the service's own transition history records a move to `degraded` and, after it, back to healthy. */
 export function expectTransitionsWentAndRecovered(service: string, transitions: readonly HealthTransition[], since: number, degraded: HealthStatus): number {
   const mine = transitions.filter((t) => Date.parse(t.at) >= since);
   const wentDown = mine.findIndex((t) => t.to === degraded);
-  expect(wentDown, `${service}: a transition to ${degraded} in this scenario, among ${JSON.stringify(mine)}`).to.be.at.least(0);
+  expect(wentDown, `${service}: a transition to ${degraded} in this scenario, among ${JSON.stringify(mine)} (${transitions.length - mine.length} earlier ones not counted)`).to.be.at.least(0);
   const cameBack = mine.slice(wentDown + 1).some((t) => t.to === 'healthy');
   expect(cameBack, `${service}: a transition back to healthy after going ${degraded}, among ${JSON.stringify(mine)}`).to.equal(true);
   return mine.length;
 }
 
-/** In this scenario, the health checks the suite sampled said `degraded`, and later healthy. */
-export function expectSampledWentAndRecovered(service: string, samples: readonly LivenessSample[], degraded: HealthStatus): number {
-  const words = samples.filter((s) => s.service === service).map((s) => s.poolStatus);
+/** Since `since` (epoch ms), the health checks the suite sampled said `degraded`, and later healthy. */
+export function expectSampledWentAndRecovered(service: string, samples: readonly LivenessSample[], since: number, degraded: HealthStatus): number {
+  const words = samples.filter((s) => s.service === service && s.at >= since).map((s) => s.poolStatus);
   const wentDown = words.indexOf(degraded);
   expect(wentDown, `${service}: a health check saying ${degraded} among the ${words.length} sampled in this scenario`).to.be.at.least(0);
   expect(words.slice(wentDown + 1), `${service}: a health check saying healthy after ${degraded}`).to.include('healthy');

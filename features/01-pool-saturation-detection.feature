@@ -12,7 +12,7 @@ Feature: Pool saturation detection
     @needs-database
     Scenario: Eight concurrent operations fill a pool of five plus three overflow
       When 8 operations each hold a backend connection for 4 seconds
-      Then the backend pool reports 100% utilization with 3 overflow connections in use
+      Then the backend pool reports 100% utilization with 3 overflow connections in use and none idle
       And the database sees exactly the connections the backend reports
       And the backend health is warning or critical
 

@@ -9,8 +9,20 @@ Given('the {service} pool {poolShape}', async function (this: PoolWorld, service
   await this.shapePool(service, shape);
 });
 
-Then('the {service} pool reports {int}% utilization with {int} overflow connections in use', async function (this: PoolWorld, service: ServiceName, percent: number, overflow: number) {
+Then('the {service} pool reports {int}% utilization with {int} overflow connections in use and none idle', async function (this: PoolWorld, service: ServiceName, percent: number, overflow: number) {
   const target = this.target(service);
-  const reports = await eventually(async () => expectSaturation(target, await target.ownReports(), percent, overflow));
-  this.attach(`evidence: ${reports.join(' and ')}`);
+  // Judged while every operation still holds its connection: once one has ended, the failure of the last reading before stands.
+  const holding = () => this.operations.all().every((op) => op.service !== service || !op.outcome);
+  let failure: unknown;
+  const judged = await eventually(async () => {
+    if (failure && !holding()) return { failure };
+    try {
+      return { reports: expectSaturation(target, await target.ownReports(), percent, overflow, 0) };
+    } catch (error) {
+      failure = error;
+      throw error;
+    }
+  });
+  if ('failure' in judged) throw judged.failure;
+  this.attach(`evidence: ${judged.reports.join(' and ')}`);
 });

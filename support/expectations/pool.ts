@@ -4,10 +4,11 @@ import type { PoolReading, ServiceTarget } from '../targets/service-target';
 
 /**
  * The pool's own reports show the saturation, in every channel the service reports through (our
- * services: the JSON snapshot and Prometheus): utilization, and the overflow connections in use.
+ * services: the JSON snapshot and Prometheus): utilization, the overflow connections in use, and
+ * `idle` connections open but unused (none, when every connection the pool may open is in use).
  * Returns the channels judged.
  */
-export function expectSaturation(target: ServiceTarget, reports: readonly PoolReading[], percent: number, overflowInUse: number): string[] {
+export function expectSaturation(target: ServiceTarget, reports: readonly PoolReading[], percent: number, overflowInUse: number, idle: number): string[] {
   if (reports.length === 0) throw new NotOffered("the pool's own report of its utilization", `${target.label} reports no pool metrics (only pg_stat_activity sees its connections)`);
   if (overflowInUse > 0 && !target.hasOverflow) throw new NotOffered(`a count of overflow connections in use (${overflowInUse})`, `${target.label} has one pool size, no overflow of its own`);
   const judged: string[] = [];
@@ -21,7 +22,9 @@ export function expectSaturation(target: ServiceTarget, reports: readonly PoolRe
       const poolSize = report.poolSize ?? target.shape.poolSize;
       expect(Math.max(0, (report.active ?? 0) - poolSize), `${report.service} overflow connections in use, in its ${channel}`).to.equal(overflowInUse);
     }
+    if (report.idle !== undefined) expect(report.idle, `${report.service} idle connections, in its ${channel}`).to.equal(idle);
     judged.push(channel);
   }
+  if (reports.every((report) => report.idle === undefined)) throw new NotOffered(`a count of idle connections (${idle})`, `${target.label} reports none of its own`);
   return judged;
 }

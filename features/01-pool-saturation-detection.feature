@@ -18,6 +18,7 @@ Feature: Pool saturation detection
 
   Rule: A request beyond capacity queues or gets backpressure, and the service stays up
 
+    @runs-alone
     Scenario Outline: One more request while the pool is saturated <outcome>
       Given the backend pool lets <queue> requests wait and times out after <timeout> seconds
       And 8 operations each hold a backend connection for 3 seconds

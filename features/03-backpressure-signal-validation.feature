@@ -12,6 +12,7 @@ Feature: Backpressure signal validation
     operations are gone. Refusing leaves nothing behind: the same burst against the same blocked
     pool is answered exactly as the first time.
 
+    @runs-alone
     Scenario: Five requests arrive while three blocking operations hold every connection
       Given the backend pool lets 2 requests wait
       And 3 operations each hold a backend connection for 5 seconds

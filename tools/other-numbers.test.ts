@@ -30,6 +30,37 @@ interface Variant {
 
 const VARIANTS: Variant[] = [
   {
+    feature: '01-pool-saturation-detection.feature',
+    scenarios: /Eight concurrent operations|One more request while the pool is saturated|Health turns critical/,
+    expectScenarios: 5,
+    replace: [
+      ['pool size 5 and max overflow 3', 'pool size 4 and max overflow 2'],
+      ['When 8 operations each hold a backend connection for 4 seconds', 'When 6 operations each hold a backend connection for 4 seconds'],
+      ['with 3 overflow connections in use', 'with 2 overflow connections in use'],
+      ['And 8 operations each hold a backend connection for 3 seconds', 'And 6 operations each hold a backend connection for 4 seconds'],
+      ['Given 8 operations each hold a backend connection for 3 seconds', 'Given 6 operations each hold a backend connection for 2 seconds'],
+      ['| 10    | 1       |', '| 5     | 2       |'],
+    ],
+  },
+  {
+    feature: '02-connection-queue-management.feature',
+    scenarios: /Ten long operations|Connections that free up/,
+    expectScenarios: 2,
+    replace: [
+      ['pool size 3, max overflow 2 and a pool timeout of 5 seconds', 'pool size 2, max overflow 2 and a pool timeout of 3 seconds'],
+      ['When 10 operations each hold a backend connection for 6 seconds', 'When 8 operations each hold a backend connection for 4 seconds'],
+      ['And 5 quick operations need a backend connection', 'And 4 quick operations need a backend connection'],
+      ['Then 5 operations hold backend connections and 10 requests wait', 'Then 4 operations hold backend connections and 8 requests wait'],
+      ['the 10 waiting requests are refused with 503 at the 5 seconds pool timeout', 'the 8 waiting requests are refused with 503 at the 3 seconds pool timeout'],
+      ['show the 10 waits that reached', 'show the 8 waits that reached'],
+      ['the 5 operations holding connections succeed', 'the 4 operations holding connections succeed'],
+      ['5 succeeded, 0 refused with 429, 10 refused with 503', '4 succeeded, 0 refused with 429, 8 refused with 503'],
+      ['Given 5 operations each hold a backend connection for 3 seconds', 'Given 4 operations each hold a backend connection for 2 seconds'],
+      ['When 5 quick operations queue', 'When 3 quick operations queue'],
+      ['10 succeeded, 0 refused with 429, 0 refused with 503', '7 succeeded, 0 refused with 429, 0 refused with 503'],
+    ],
+  },
+  {
     feature: '04-connection-leak-detection.feature',
     scenarios: /Twenty operations|rounds of twenty/,
     expectScenarios: 2,

@@ -76,3 +76,20 @@ Feature: Resilience under database faults
       When 6 operations, one after another, each try to hold a backend connection for 3 seconds
       Then the operations the server's limit leaves room for succeeded, and the rest were refused with 503, a Retry-After hint and the database's reason
       And the backend stays up and has answered no request with a 500
+
+  Rule: A connection that opens too late for its request goes back to the pool, never astray
+    Opening a connection can take longer than a request may wait for one (a slow network, a busy
+    database server). The request is refused at the pool timeout; the connection, when it opens at
+    last, must be given back to the pool or closed, never left open and counted nowhere.
+
+    @runs-alone
+    Scenario: Connecting to the database takes longer than the pool timeout
+      Given the backend pool has pool size 2, max overflow 1 and a pool timeout of 1 second
+      And 2 operations each hold a backend connection for 6 seconds
+      And connecting to the database takes the backend 3 seconds
+      When one more request needs a backend connection
+      Then that request is refused with 503 at the 1 second pool timeout, not earlier and at most 1 second later
+      When the slow connection has opened and connecting is fast again
+      And the blocking operations have finished
+      Then every open backend connection is idle in the pool, and PostgreSQL counts the same
+      And a normal backend operation succeeds

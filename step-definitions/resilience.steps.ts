@@ -1,11 +1,15 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import type { Duration } from '../support/duration';
-import { expectRefusalsBeyondRoom, expectSurvived, expectTerminatedAtLeast } from '../support/expectations/resilience';
+import { eventually } from '../support/eventually';
+import { expectTimedOutAtPoolTimeout } from '../support/expectations/queue';
+import { expectEveryConnectionIdleInPool, expectRefusalsBeyondRoom, expectSurvived, expectTerminatedAtLeast } from '../support/expectations/resilience';
 import type { ServiceName } from '../support/system-under-test';
+import { auditConnections } from '../support/tasks/connection-audit';
 import { countKillAnswers, killOf, terminateConnectionsUnderLoad } from '../support/tasks/connection-kill';
 import { fillServerConnectionSlots, limitRoleConnections, roomOf } from '../support/tasks/database-limits';
 import { tryHoldingConnectionsOneByOne } from '../support/tasks/hold-connections';
-import { KILL_RECOVERY_LIMIT_MS } from '../support/timeouts';
+import { slowDownConnecting, untilSlowConnectionsOpened } from '../support/tasks/slow-connect';
+import { KILL_RECOVERY_LIMIT_MS, WAIT } from '../support/timeouts';
 import type { PoolWorld } from '../support/world';
 
 When('the database terminates every {service} connection while quick requests keep coming', { timeout: KILL_RECOVERY_LIMIT_MS + 30_000 }, async function (this: PoolWorld, service: ServiceName) {
@@ -39,4 +43,24 @@ Given('other clients hold all but {int} of the connections the database server a
 
 Then('the operations the role\'s/server\'s limit leaves room for succeeded, and the rest were refused with 503, a Retry-After hint and the database\'s reason', async function (this: PoolWorld) {
   this.attach(`room and holders by status: ${JSON.stringify(expectRefusalsBeyondRoom(roomOf(this), await this.operations.settled('holder')))}`);
+});
+
+Given('connecting to the database takes the {service} {duration}', async function (this: PoolWorld, service: ServiceName, delay: Duration) {
+  await slowDownConnecting(this, service, delay);
+});
+
+Then('that request is refused with 503 at the {duration} pool timeout, not earlier and at most {duration} later', async function (this: PoolWorld, timeout: Duration, late: Duration) {
+  const measured = expectTimedOutAtPoolTimeout([await this.operations.latest('extra').result], timeout, { earlyMs: 100, lateMs: late.ms });
+  this.attach(`refused after ${(measured.maxMs / 1000).toFixed(3)} s (pool timeout ${timeout})`);
+});
+
+When('the slow connection has opened and connecting is fast again', async function (this: PoolWorld) {
+  const slowed = await untilSlowConnectionsOpened(this);
+  this.attach(`PostgreSQL logged ${slowed.opened} slowed connection(s) opening; connecting is fast again`);
+});
+
+Then('every open {service} connection is idle in the pool, and PostgreSQL counts the same', async function (this: PoolWorld, service: ServiceName) {
+  const audit = this.requireAudit();
+  const seen = await eventually(async () => expectEveryConnectionIdleInPool(await auditConnections(this.target(service), audit)), { within: WAIT.shortly, every: 200 });
+  this.attach(`${service}: ${seen.idle} connections idle in the pool; PostgreSQL sees ${seen.total}, ${seen.busy} busy`);
 });

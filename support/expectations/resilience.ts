@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { countByStatus, describeOutcome, type Outcome } from '../clients/outcome';
 import type { HealthAnswer } from '../clients/service-client';
+import { describeEvidence } from '../monitoring/pool-timeline';
+import { NotOffered } from '../targets/not-offered';
+import type { ConnectionAudit } from '../tasks/connection-audit';
 import type { KillFigures } from '../tasks/connection-kill';
 import type { ConnectionRoom } from '../tasks/database-limits';
 import { expectBackpressure } from './backpressure';
@@ -30,4 +33,22 @@ export function expectRefusalsBeyondRoom(room: ConnectionRoom, outcomes: readonl
     expect(problem.detail, 'the refusal names the database\'s reason').to.match(room.reason);
   }
   return { room: room.room, limit: room.limit, byStatus };
+}
+
+/**
+ * Nothing astray once the pool is quiet: nothing is checked out, every connection the service says
+ * it has open is idle in its pool (a connection open but neither lent nor idle is one the pool lost
+ * track of), and PostgreSQL sees exactly as many, none busy.
+ */
+export function expectEveryConnectionIdleInPool({ service, reported, database }: ConnectionAudit): ConnectionAudit['database'] & { idle: number } {
+  const own = (figure: 'active' | 'idle' | 'open'): number => {
+    const source = reported.evidence[figure];
+    const value = source === 'snapshot' || source === 'prometheus' ? reported[figure] : undefined;
+    if (value === undefined) throw new NotOffered(`the service's own count of its ${figure === 'open' ? 'open' : figure} connections`, `${service} reports none (its pool is read from ${describeEvidence(reported.evidence)})`);
+    return value;
+  };
+  const counts = { active: own('active'), idle: own('idle'), open: own('open') };
+  expect(counts, `${service} connections checked out, idle in the pool, and open`).to.deep.equal({ active: 0, idle: counts.open, open: counts.open });
+  expect(database, `${service} connections PostgreSQL sees (pg_stat_activity), against the ${counts.open} the pool has open`).to.deep.equal({ total: counts.open, busy: 0 });
+  return { ...database, idle: counts.idle };
 }

@@ -15,7 +15,8 @@ Feature: Multi-service pool isolation
       When 5 operations each hold a backend connection for 15 seconds
       And 5 more requests wait for a backend connection
       Then the backend health becomes critical
-      And 20 auth sign-ins succeed at the 95th percentile within 3 times their normal time, or 200 ms more
+      And 20 auth sign-ins succeed, at the 95th percentile within 4 times their normal time on an equally busy machine
+      And the backend pool was still exhausted when those sign-ins ended
       And a WebSocket client can still sign in to the backend, and its pings are answered
       And the auth pool saw no timeout, refusal or error, and its health stayed healthy
       And the backend and auth each connect as their own database role, within its connection limit

@@ -1,26 +1,35 @@
 import { Given, Then } from '@cucumber/cucumber';
 import { eventually } from '../support/eventually';
 import { expectHealth } from '../support/expectations/health';
-import { expectNormalSpeed, expectOwnRolesWithinLimits, expectPoolUntouched } from '../support/expectations/isolation';
+import { expectExhaustedThroughout, expectNormalSpeed, expectOwnRolesWithinLimits, expectPoolUntouched } from '../support/expectations/isolation';
 import { expectOpenAndAnswered } from '../support/expectations/websocket';
-import { rememberAuthPool, signInRounds, signInsOf } from '../support/tasks/sign-in';
+import { capacityOf } from '../support/pool-shape';
+import { measureNormalSpeed, signInsDuringExhaustion, signInsOf, authInStartupShape } from '../support/tasks/sign-in';
 import { openSignedInWebSocket } from '../support/tasks/websocket-sessions';
 import { describeEvidence } from '../support/monitoring/pool-timeline';
 import { FRESH_PING_WITHIN_MS, WAIT } from '../support/timeouts';
 import type { PoolWorld } from '../support/world';
 
 Given('the normal speed of {int} auth sign-ins \\(login and token check) has been measured', async function (this: PoolWorld, count: number) {
+  await authInStartupShape(this);
   // Normal means healthy: pressure left by an earlier scenario must age out of the health window first.
   await eventually(async () => expectHealth('auth', await this.health('auth'), ['healthy']), { within: WAIT.settle });
-  await rememberAuthPool(this);
-  signInsOf(this).baseline = await signInRounds(this, count, 'baseline');
+  await measureNormalSpeed(this, count);
 });
 
-Then('{int} auth sign-ins succeed at the 95th percentile within {int} times their normal time, or {int} ms more', async function (this: PoolWorld, count: number, factor: number, slackMs: number) {
-  const measures = signInsOf(this);
-  measures.duringExhaustion = await signInRounds(this, count, 'during exhaustion');
-  const comparisons = expectNormalSpeed(measures.baseline, measures.duringExhaustion, factor, slackMs);
+Then('{int} auth sign-ins succeed, at the 95th percentile within {int} times their normal time on an equally busy machine', async function (this: PoolWorld, count: number, factor: number) {
+  const measures = await signInsDuringExhaustion(this, count);
+  const comparisons = expectNormalSpeed(measures.baseline, measures.duringExhaustion, factor);
   await this.attach(JSON.stringify(comparisons, null, 1), { mediaType: 'application/json', fileName: 'auth-latency.json' });
+});
+
+Then('the backend pool was still exhausted when those sign-ins ended', async function (this: PoolWorld) {
+  const { duringWindow, backendAtEnd } = signInsOf(this);
+  if (!duringWindow || !backendAtEnd) throw new Error('no sign-ins were measured during the exhaustion in this scenario');
+  const timeline = this.sampled('backend');
+  const sampled = timeline.samplesOf('backend', duringWindow).map((s) => ({ at: timeline.startedAt + s.t, active: s.active, waiting: s.waiting }));
+  const judged = expectExhaustedThroughout([...sampled, backendAtEnd], capacityOf(this.shapeOf('backend')), duringWindow);
+  this.attach(`exhausted in all ${judged.readings} readings of the backend pool while the sign-ins ran, the last ${judged.lastAtMs} ms after they ended`);
 });
 
 Then('a WebSocket client can still sign in to the backend, and its pings are answered', async function (this: PoolWorld) {

@@ -17,28 +17,69 @@ export interface LatencyComparison {
   what: string;
   baselineP95Ms: number;
   exhaustedP95Ms: number;
+  /** How much slower the machine itself was (its pace, median against median; 1 when not slower). */
+  machineSlowdown: number;
   allowedP95Ms: number;
 }
 
+function median(samples: number[]): number {
+  return percentile(samples, 50);
+}
+
 /**
- * Every sign-in succeeded, and at the 95th percentile each call is at most `factor` times slower
- * than its baseline — or `slackMs` slower, whichever allows more (a 3 ms baseline would make 3×
- * meaningless on a busy 2-core machine).
+ * Every sign-in succeeded, and at the 95th percentile each call (login, token check) took at most
+ * `factor` times its baseline, scaled by how much slower the machine itself became meanwhile
+ * (its pace timed beside every sign-in, median against median, never below 1): a compiler or a
+ * second test run taking the CPU is not the auth service slowing down, and it makes every
+ * request on a 2-core machine several times slower.
+ *
+ * Measured on the 2-core machine (24 runs of 20 sign-ins before and 24 during the exhaustion, in
+ * four conditions: quiet, and 1 or 2 CPU-bound processes beside the run in either phase): the p95
+ * of 20 sign-ins varies from run to run by up to 2.2x (login) and 3.0x (token check) once scaled
+ * by the pace, and by up to 6.4x unscaled; the median pace itself rose up to 5x with two such
+ * processes. Hence a factor of 4 in the Gherkin: above the spread of the baseline itself, far
+ * below the old 40-100x allowance of "+200 ms" on a token check of a few milliseconds.
  */
-export function expectNormalSpeed(baseline: SignIn[], exhausted: SignIn[], factor: number, slackMs: number): LatencyComparison[] {
+export function expectNormalSpeed(baseline: SignIn[], exhausted: SignIn[], factor: number): LatencyComparison[] {
   for (const round of exhausted) {
     expect(round.login.status, `login while the backend is exhausted: ${describeOutcome(round.login)} ${JSON.stringify(round.login.body)}`).to.equal(200);
     expect(round.tokenCheck.status, `token check while the backend is exhausted: ${describeOutcome(round.tokenCheck)} ${JSON.stringify(round.tokenCheck.body)}`).to.equal(200);
   }
+  const machineSlowdown = Math.max(1, median(exhausted.map((r) => r.paceMs)) / median(baseline.map((r) => r.paceMs)));
   const comparisons = (['login', 'tokenCheck'] as const).map((call) => {
     const baselineP95Ms = percentile(baseline.map((r) => r[call].ms), 95);
     const exhaustedP95Ms = percentile(exhausted.map((r) => r[call].ms), 95);
-    return { what: call, baselineP95Ms, exhaustedP95Ms, allowedP95Ms: Math.max(factor * baselineP95Ms, baselineP95Ms + slackMs) };
+    return { what: call, baselineP95Ms, exhaustedP95Ms, machineSlowdown, allowedP95Ms: factor * baselineP95Ms * machineSlowdown };
   });
   for (const c of comparisons) {
-    expect(c.exhaustedP95Ms, `${c.what} p95 (ms) during the backend's exhaustion, against baseline ${c.baselineP95Ms.toFixed(1)} ms`).to.be.at.most(c.allowedP95Ms);
+    expect(c.exhaustedP95Ms, `${c.what} p95 (ms) during the backend's exhaustion, against ${factor} x its baseline of ${c.baselineP95Ms.toFixed(1)} ms x the machine's slowdown of ${c.machineSlowdown.toFixed(2)}`).to.be.at.most(c.allowedP95Ms);
   }
   return comparisons;
+}
+
+/** A reading of the backend's pool, from the timeline or taken at once: when, and what was in use and waiting. */
+export interface ExhaustionReading {
+  at: number;
+  active?: number | undefined;
+  waiting?: number | undefined;
+}
+
+/**
+ * The backend was exhausted all through the sign-ins — every connection in use and (where it
+ * reports it) requests waiting — in each sample taken while they ran and in the reading taken as
+ * they ended. Otherwise they were not measured against an exhausted backend, and isolation was
+ * not tested.
+ */
+export function expectExhaustedThroughout(readings: readonly ExhaustionReading[], capacity: number, window: { fromEpoch: number; toEpoch: number }): { readings: number; lastAtMs: number } {
+  const judged = readings.filter((r) => r.active !== undefined);
+  if (judged.length === 0) throw new NotOffered('the number of backend connections in use', 'the backend\'s pool reports none');
+  const last = judged.reduce((a, b) => (b.at > a.at ? b : a));
+  expect(last.at, 'the last reading of the backend pool, against the end of the sign-ins (epoch ms)').to.be.at.least(window.toEpoch);
+  const notExhausted = judged
+    .filter((r) => r.active! < capacity || (r.waiting !== undefined && r.waiting < 1))
+    .map((r) => `${((r.at - window.fromEpoch) / 1000).toFixed(2)} s after the sign-ins began: ${r.active} of ${capacity} connections in use, ${r.waiting ?? 'unknown'} waiting`);
+  expect(notExhausted, `readings of the backend pool during the ${((window.toEpoch - window.fromEpoch) / 1000).toFixed(2)} s of sign-ins that were not exhausted (the sign-ins outlasted the exhaustion)`).to.deep.equal([]);
+  return { readings: judged.length, lastAtMs: last.at - window.toEpoch };
 }
 
 /** The counters the isolation check compares, as the service reports them. */

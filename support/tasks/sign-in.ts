@@ -1,14 +1,21 @@
 import type { Outcome } from '../clients/outcome';
+import { machinePace } from '../monitoring/machine-pace';
 import { ScenarioState } from '../scenario-state';
 import { NotOffered } from '../targets/not-offered';
 import type { PoolReading } from '../targets/service-target';
 import type { PoolWorld } from '../world';
 
-/** One sign-in: a login and a token check on the auth service, each with its own answer. */
+/**
+ * One sign-in: a login and a token check on the auth service, each with its own answer, and the
+ * machine's pace timed right after them (what "as fast as before" is scaled by).
+ */
 export interface SignIn {
   login: Outcome;
   tokenCheck: Outcome;
+  paceMs: number;
 }
+
+const WARM_UP_SIGN_INS = 3;
 
 /** What test case 6 measures before and during the backend's exhaustion, and a login storm's starting count. */
 export class SignInMeasures {
@@ -20,6 +27,10 @@ export class SignInMeasures {
   since = Date.now();
   /** The auth pool's acquired + rejected + timeouts before a login storm. */
   authAdmissionsBefore: number | undefined;
+  /** Epoch ms the sign-ins during the exhaustion began and ended. */
+  duringWindow: { fromEpoch: number; toEpoch: number } | undefined;
+  /** The backend's pool, read as soon as the sign-ins during its exhaustion had ended. */
+  backendAtEnd: PoolReading | undefined;
 }
 
 const measures = new ScenarioState('no sign-ins', () => new SignInMeasures());
@@ -28,7 +39,7 @@ export function signInsOf(world: PoolWorld): SignInMeasures {
   return measures.of(world);
 }
 
-/** `count` sign-ins one after another (login, then a check of the new token), each tracked. */
+/** `count` sign-ins one after another (login, then a check of the new token), each tracked and followed by the machine's pace. */
 export async function signInRounds(world: PoolWorld, count: number, label: string): Promise<SignIn[]> {
   const auth = world.target('auth');
   const rounds: SignIn[] = [];
@@ -37,9 +48,44 @@ export async function signInRounds(world: PoolWorld, count: number, label: strin
     // Tracked as operations, so the After hook waits for them like for every other request.
     const login = world.operations.start(`${label}: login`, async () => (await signIn).login);
     const tokenCheck = world.operations.start(`${label}: token check`, async () => (await signIn).tokenCheck);
-    rounds.push({ login: await login.result, tokenCheck: await tokenCheck.result });
+    rounds.push({ login: await login.result, tokenCheck: await tokenCheck.result, paceMs: await machinePace() });
   }
   return rounds;
+}
+
+/**
+ * Auth back in its start-up pool shape. A target shaped by restart keeps the shape an earlier
+ * scenario gave it until a request of this scenario restarts it, and signing in is no such
+ * request: after the login storm (a pool of one connection) every sign-in filled auth's pool, and
+ * a health check caught at that moment said "warning".
+ */
+export async function authInStartupShape(world: PoolWorld): Promise<void> {
+  const startup = world.system.startupShapes.auth;
+  if (startup) await world.shapePool('auth', startup);
+}
+
+/** The normal speed: `count` sign-ins on a warmed-up auth service, from where "untouched" is judged. */
+export async function measureNormalSpeed(world: PoolWorld, count: number): Promise<SignInMeasures> {
+  // Not counted: the first sign-ins after a quiet spell pay for cold caches.
+  await signInRounds(world, WARM_UP_SIGN_INS, 'warm-up');
+  await rememberAuthPool(world);
+  const measures = signInsOf(world);
+  measures.baseline = await signInRounds(world, count, 'baseline');
+  return measures;
+}
+
+/**
+ * `count` sign-ins while the backend is exhausted, then at once a reading of the backend's pool:
+ * whether it was still exhausted when they ended.
+ */
+export async function signInsDuringExhaustion(world: PoolWorld, count: number): Promise<SignInMeasures> {
+  const measures = signInsOf(world);
+  const fromEpoch = Date.now();
+  measures.duringExhaustion = await signInRounds(world, count, 'during exhaustion');
+  const toEpoch = Date.now();
+  measures.backendAtEnd = await world.pool('backend');
+  measures.duringWindow = { fromEpoch, toEpoch };
+  return measures;
 }
 
 /** Remembers the auth pool as it is now: what "untouched" is judged against. */

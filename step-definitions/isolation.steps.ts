@@ -5,7 +5,7 @@ import { expectExhaustedThroughout, expectNormalSpeed, expectOwnRolesWithinLimit
 import { expectOpenAndAnswered } from '../support/expectations/websocket';
 import { capacityOf } from '../support/pool-shape';
 import { measureNormalSpeed, signInsDuringExhaustion, signInsOf, authInStartupShape } from '../support/tasks/sign-in';
-import { openSignedInWebSocket } from '../support/tasks/websocket-sessions';
+import { openAnotherSignedInWebSocket } from '../support/tasks/websocket-sessions';
 import { describeEvidence } from '../support/monitoring/pool-timeline';
 import { FRESH_PING_WITHIN_MS, WAIT } from '../support/timeouts';
 import type { PoolWorld } from '../support/world';
@@ -32,8 +32,8 @@ Then('the backend pool was still exhausted when those sign-ins ended', async fun
   this.attach(`exhausted in all ${judged.readings} readings of the backend pool while the sign-ins ran, the last ${judged.lastAtMs} ms after they ended`);
 });
 
-Then('a WebSocket client can still sign in to the backend, and its pings are answered', async function (this: PoolWorld) {
-  const socket = await openSignedInWebSocket(this);
+Then('a new WebSocket client can still sign in to the backend, and its pings are answered', async function (this: PoolWorld) {
+  const socket = await openAnotherSignedInWebSocket(this);
   const pingMs = expectOpenAndAnswered(socket, await socket.ping(FRESH_PING_WITHIN_MS), FRESH_PING_WITHIN_MS);
   this.attach(`WebSocket ping answered in ${pingMs.toFixed(1)} ms`);
 });

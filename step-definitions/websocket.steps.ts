@@ -2,7 +2,8 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { badToken, type BadTokenKind } from '../support/clients/auth-client';
 import { expectHttpUnauthorized } from '../support/expectations/auth';
 import { expectSucceeded } from '../support/expectations/recovery';
-import { expectErrorFrame, expectOpenAndAnswered, expectRefusedUnauthorized } from '../support/expectations/websocket';
+import { eventually } from '../support/eventually';
+import { expectErrorFrame, expectOpenAndAnswered, expectQueuedBehind, expectRefusedUnauthorized, expectServedOnceFree } from '../support/expectations/websocket';
 import { openSignedInWebSocket, startWebSocketRequest, tryWebSocketWith, webSocketsOf } from '../support/tasks/websocket-sessions';
 import { PING_WITHIN_MS } from '../support/timeouts';
 import type { PoolWorld } from '../support/world';
@@ -22,6 +23,22 @@ Then('it receives a {string} error frame with status {int} and a retry hint', as
 Then('its connection stays open and answers a ping', async function (this: PoolWorld) {
   const socket = webSocketsOf(this).webSocket;
   expectOpenAndAnswered(socket, socket.isOpen ? await socket.ping(PING_WITHIN_MS) : undefined, PING_WITHIN_MS);
+});
+
+Then('its request waits in the queue for a backend connection, and meanwhile its connection stays open and answers a ping', async function (this: PoolWorld) {
+  const request = this.operations.latest('ws');
+  const queuedBefore = this.operations.labelled('waiting').filter((op) => !op.outcome).length;
+  await eventually(async () => expectQueuedBehind(request, await this.pool('backend'), queuedBefore));
+  const socket = webSocketsOf(this).webSocket;
+  const pingMs = expectOpenAndAnswered(socket, socket.isOpen ? await socket.ping(PING_WITHIN_MS) : undefined, PING_WITHIN_MS);
+  // Still queued after the ping: the pong came while the request waited.
+  expectQueuedBehind(request, await this.pool('backend'), queuedBefore);
+  this.attach(`queued behind ${queuedBefore} waiting requests; ping answered in ${pingMs.toFixed(1)} ms while it waited`);
+});
+
+Then('the WebSocket client gets its data once a connection is free, within the pool timeout', async function (this: PoolWorld) {
+  const frame = expectServedOnceFree(await this.operations.latest('ws').result, await this.operations.settled('holder'), this.shapeOf('backend').poolTimeout, webSocketsOf(this).webSocket);
+  this.attach(`answer frame: ${JSON.stringify(frame)}`);
 });
 
 Then("the WebSocket client's next request succeeds", async function (this: PoolWorld) {

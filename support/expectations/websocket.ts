@@ -1,6 +1,12 @@
 import { expect } from 'chai';
-import type { Outcome } from '../clients/outcome';
+import { describeOutcome, type Outcome } from '../clients/outcome';
 import { WebSocketRefused, type AnswerFrame } from '../clients/websocket-client';
+import type { Duration } from '../duration';
+import type { TrackedOperation } from '../load/operations';
+import { describeEvidence } from '../monitoring/pool-timeline';
+import { required } from '../targets/not-offered';
+import type { PoolReading } from '../targets/service-target';
+import { expectServedAfterFirstRelease } from './queue';
 
 /** An error frame with the stable code, the status it stands for, and a retry hint a client can act on. */
 export function expectErrorFrame(outcome: Outcome, code: string, status: number): AnswerFrame {
@@ -32,4 +38,28 @@ export function expectRefusedUnauthorized(refusal: unknown, reason: string): voi
   const problem = body as { type?: string; detail?: string };
   expect(problem.type, 'problem type').to.equal('/problems/invalid-token');
   expect(problem.detail, 'the refusal names why').to.include(reason);
+}
+
+/**
+ * The socket's request waits in the pool's queue: it has no answer yet, and the pool counts exactly
+ * one more waiting request than the `queuedBefore` that were waiting before it was sent.
+ */
+export function expectQueuedBehind(request: TrackedOperation, reading: PoolReading, queuedBefore: number): void {
+  const waiting = required(reading.waiting, 'the number of requests waiting for a connection', `${reading.service} does not report it (its pool is read from ${describeEvidence(reading.evidence)})`);
+  expect(request.outcome && describeOutcome(request.outcome), 'the WebSocket request was answered while every connection was held').to.equal(undefined);
+  expect(waiting, `${reading.service} requests waiting: the ${queuedBefore} queued before, and the WebSocket request`).to.equal(queuedBefore + 1);
+}
+
+/**
+ * The waiting request got its data (an ok answer frame) once a connection was free: not before the
+ * first holder gave one back, and within the pool timeout of its sending (or it would have been
+ * refused); its socket stayed open all along.
+ */
+export function expectServedOnceFree(outcome: Outcome, holders: readonly Outcome[], poolTimeout: Duration, socket: { isOpen: boolean; closeCode: number | undefined }): AnswerFrame {
+  const frame = outcome.body as AnswerFrame | undefined;
+  expect(frame?.ok, `the WebSocket request's answer: ${describeOutcome(outcome)} ${JSON.stringify(frame)}`).to.equal(true);
+  expectServedAfterFirstRelease(outcome, holders);
+  expect(outcome.ms, `time the WebSocket request waited for its data (ms), against the pool timeout of ${poolTimeout}`).to.be.below(poolTimeout.ms);
+  expect(socket.isOpen, `the WebSocket client's connection open after the exhaustion (closed with ${socket.closeCode})`).to.equal(true);
+  return frame!;
 }

@@ -16,10 +16,17 @@ export class WebSocketSessions {
 
   constructor(private readonly world: PoolWorld) {}
 
+  /** Opens the scenario's WebSocket client: the one its later steps speak of. */
   async open(token: string | undefined): Promise<WebSocketClient> {
+    const client = await this.openAnother(token);
+    this.socket = client;
+    return client;
+  }
+
+  /** Opens one more client beside the scenario's own (which stays the one later steps speak of). */
+  async openAnother(token: string | undefined): Promise<WebSocketClient> {
     const client = await this.world.target('backend').openWebSocket(token);
     this.world.onCleanup(() => client.close());
-    this.socket = client;
     return client;
   }
 
@@ -35,11 +42,20 @@ export function webSocketsOf(world: PoolWorld): WebSocketSessions {
   return sessions.of(world);
 }
 
-/** Signs in as the test user at the auth service and opens the backend's WebSocket with the token. */
+/** Signs in as the test user at the auth service and opens the backend's WebSocket with the token: the scenario's client. */
 export async function openSignedInWebSocket(world: PoolWorld): Promise<WebSocketClient> {
+  return webSocketsOf(world).open(await signedInToken(world));
+}
+
+/** The same, for one more client beside the scenario's own. */
+export async function openAnotherSignedInWebSocket(world: PoolWorld): Promise<WebSocketClient> {
+  return webSocketsOf(world).openAnother(await signedInToken(world));
+}
+
+async function signedInToken(world: PoolWorld): Promise<string> {
   const backend = world.target('backend');
   if (!backend.hasWebSocket) throw new NotOffered('a WebSocket', `${backend.label} has none the suite can speak to (the target file describes no websocket)`);
-  return webSocketsOf(world).open(await world.target('auth').token());
+  return world.target('auth').token();
 }
 
 /** Tries to open the WebSocket with a bad token; remembers the token and the refusal. */

@@ -1,7 +1,7 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import type { Duration } from '../support/duration';
 import { eventually } from '../support/eventually';
-import { expectTimedOutAtPoolTimeout } from '../support/expectations/queue';
+import { expectTimedOutAtPoolTimeout } from '../support/expectations/backpressure';
 import { expectEveryConnectionIdleInPool, expectRefusalsBeyondRoom, expectSurvived, expectTerminatedAtLeast } from '../support/expectations/resilience';
 import type { ServiceName } from '../support/system-under-test';
 import { auditConnections } from '../support/tasks/connection-audit';
@@ -9,7 +9,7 @@ import { countKillAnswers, killOf, terminateConnectionsUnderLoad } from '../supp
 import { fillServerConnectionSlots, limitRoleConnections, roomOf } from '../support/tasks/database-limits';
 import { tryHoldingConnectionsOneByOne } from '../support/tasks/hold-connections';
 import { slowDownConnecting, untilSlowConnectionsOpened } from '../support/tasks/slow-connect';
-import { KILL_RECOVERY_LIMIT_MS, WAIT } from '../support/timeouts';
+import { AT_POOL_TIMEOUT, KILL_RECOVERY_LIMIT_MS, WAIT } from '../support/timeouts';
 import type { PoolWorld } from '../support/world';
 
 When('the database terminates every {service} connection while quick requests keep coming', { timeout: KILL_RECOVERY_LIMIT_MS + 30_000 }, async function (this: PoolWorld, service: ServiceName) {
@@ -50,8 +50,9 @@ Given('connecting to the database takes the {service} {duration}', async functio
 });
 
 Then('that request is refused with 503 at the {duration} pool timeout, not earlier and at most {duration} later', async function (this: PoolWorld, timeout: Duration, late: Duration) {
-  const measured = expectTimedOutAtPoolTimeout([await this.operations.latest('extra').result], timeout, { earlyMs: 100, lateMs: late.ms });
-  this.attach(`refused after ${(measured.maxMs / 1000).toFixed(3)} s (pool timeout ${timeout})`);
+  const outcome = await this.operations.latest('extra').result;
+  expectTimedOutAtPoolTimeout(outcome, timeout, { earlyMs: AT_POOL_TIMEOUT.earlyMs, lateMs: late.ms });
+  this.attach(`refused after ${(outcome.ms / 1000).toFixed(3)} s (pool timeout ${timeout})`);
 });
 
 When('the slow connection has opened and connecting is fast again', async function (this: PoolWorld) {

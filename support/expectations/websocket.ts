@@ -7,6 +7,7 @@ import { describeEvidence } from '../monitoring/pool-timeline';
 import { required } from '../targets/not-offered';
 import type { PoolReading } from '../targets/service-target';
 import { expectServedAfterFirstRelease } from './queue';
+import { AT_POOL_TIMEOUT } from '../timeouts';
 
 /** An error frame with the stable code, the status it stands for, and a retry hint a client can act on. */
 export function expectErrorFrame(outcome: Outcome, code: string, status: number): AnswerFrame {
@@ -58,7 +59,7 @@ export function expectQueuedBehind(request: TrackedOperation, reading: PoolReadi
 export function expectServedOnceFree(outcome: Outcome, holders: readonly Outcome[], poolTimeout: Duration, socket: { isOpen: boolean; closeCode: number | undefined }): AnswerFrame {
   const frame = outcome.body as AnswerFrame | undefined;
   expect(frame?.ok, `the WebSocket request's answer: ${describeOutcome(outcome)} ${JSON.stringify(frame)}`).to.equal(true);
-  expectServedAfterFirstRelease(outcome, holders);
+  expectServedAfterFirstRelease(outcome, holders, AT_POOL_TIMEOUT.lateMs);
   expect(outcome.ms, `time the WebSocket request waited for its data (ms), against the pool timeout of ${poolTimeout}`).to.be.below(poolTimeout.ms);
   expect(socket.isOpen, `the WebSocket client's connection open after the exhaustion (closed with ${socket.closeCode})`).to.equal(true);
   return frame!;

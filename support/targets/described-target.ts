@@ -314,9 +314,11 @@ export class DescribedTarget implements ServiceTarget {
     return token;
   }
 
-  openWebSocket(token: string | undefined): Promise<WebSocketClient> {
+  async openWebSocket(token: string | undefined): Promise<WebSocketClient> {
     const ws = this.description.websocket;
     if (!ws) throw new NotOffered('a WebSocket', `the target file describes none for ${this.targetName} ${this.service} (websocket)`);
+    // Restarted now if the scenario wants another shape: never later, which would close this socket.
+    await this.applyShape();
     return WebSocketClient.connect(this.url, token, ws.token, ws.path);
   }
 

@@ -124,7 +124,11 @@ async function runQuick(featureFiles: string[], names: RegExp[], reportFile: str
   const cli = path.join(path.dirname(require.resolve('@cucumber/cucumber/package.json')), 'bin', 'cucumber.js');
   const resultsDir = mkdtempSync(path.join(os.tmpdir(), 'pool-suite-other-numbers-allure-'));
   const nameArgs = names.flatMap((name) => ['--name', name.source]);
-  const child = spawn(process.execPath, [cli, '--profile', 'quick', ...featureFiles, ...nameArgs, '--format', `json:${reportFile}`], {
+  // Feature paths on the command line are added to the profile's features/**: a config of its own
+  // (the quick profile with only these paths) runs the rewritten copies alone.
+  const config = path.join(path.dirname(reportFile), 'cucumber.js');
+  writeFileSync(config, `const { quick } = require(${JSON.stringify(path.join(REPO_ROOT, 'cucumber.js'))});\nmodule.exports = { default: { ...quick, paths: ${JSON.stringify(featureFiles)} } };\n`);
+  const child = spawn(process.execPath, [cli, '--config', path.relative(REPO_ROOT, config), ...nameArgs, '--format', `json:${reportFile}`], {
     cwd: REPO_ROOT,
     env: { ...process.env, ALLURE_RESULTS_DIR: resultsDir },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -155,9 +159,15 @@ describe('the suite judges numbers other than the plan\'s', () => {
     });
     const reportFile = path.join(dir, 'report.json');
     const { code, output } = await runQuick(files, VARIANTS.map((v) => v.scenarios), reportFile);
-    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Array<{ uri: string; elements: JsonScenario[] }>;
+    let report: Array<{ uri: string; elements: JsonScenario[] }>;
+    try {
+      report = JSON.parse(readFileSync(reportFile, 'utf8')) as typeof report;
+    } catch {
+      throw new Error(`cucumber-js wrote no report (exit ${code}):\n${output.slice(-3000)}`);
+    }
     const failures: string[] = [];
     for (const variant of VARIANTS) {
+      assert.ok(report.every((f) => !f.uri.startsWith('features/')), `only the rewritten copies ran, not ${report.map((f) => f.uri).join(', ')}`);
       const scenarios = report.find((f) => f.uri.endsWith(variant.feature))?.elements.filter((e) => e.type === 'scenario') ?? [];
       assert.equal(scenarios.length, variant.expectScenarios, `${variant.feature}: scenarios run`);
       for (const scenario of scenarios) {

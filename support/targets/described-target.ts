@@ -144,6 +144,7 @@ type Figures = Omit<PoolReading, 'service' | 'at' | 'evidence'>;
  */
 export class DescribedTarget implements ServiceTarget {
   readonly label: string;
+  readonly databaseRole: string | undefined;
   readonly hasOverflow: boolean;
   readonly keepsHealthHistory = false;
   private readonly knobs: PoolKnobs;
@@ -162,6 +163,7 @@ export class DescribedTarget implements ServiceTarget {
     private readonly runtime: DescribedRuntime,
   ) {
     this.label = `${service} (${targetName})`;
+    this.databaseRole = description.database.role;
     this.knobs = knobsOf(description);
     this.hasOverflow = !this.knobs.capacityOnly && this.knobs.maxOverflow === 'knob';
     this.running = initialShape(description);

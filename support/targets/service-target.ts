@@ -78,6 +78,8 @@ export interface ServiceTarget {
   readonly url: string;
   /** How pg_stat_activity names its pool's connections (application_name). */
   readonly applicationName: string;
+  /** The database role its pool connects as, when a target description names it (ours: the suite's prefix + the service). */
+  readonly databaseRole?: string;
 
   /**
    * A scenario starts: from the start-up shape on. (Our services go back to it at once through the

@@ -8,7 +8,7 @@ import type { PoolWorld } from '../world';
 
 /** The role the service's connections log in as: `<DB_PREFIX><service>`. */
 export function roleOf(world: PoolWorld, service: ServiceName): string {
-  return `${world.system.settings.dbPrefix}${service}`;
+  return world.target(service).databaseRole ?? `${world.system.settings.dbPrefix}${service}`;
 }
 
 /**

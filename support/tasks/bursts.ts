@@ -5,7 +5,6 @@ import { eventually } from '../eventually';
 import { describeEvidence } from '../monitoring/pool-timeline';
 import { ScenarioState } from '../scenario-state';
 import type { ServiceName } from '../system-under-test';
-import { required } from '../targets/not-offered';
 import { holdConnections } from './hold-connections';
 import { startQuickRequests } from './requests';
 import type { PoolWorld } from '../world';
@@ -17,7 +16,8 @@ export type QueuePlaces = Record<string, { active: number | undefined; waiting: 
 export interface Burst {
   holderLabel: string;
   requestLabel: string;
-  places: QueuePlaces;
+  /** Undefined when the service reports no waiting count. */
+  places: QueuePlaces | undefined;
 }
 
 const bursts = new ScenarioState<Burst[]>('no burst of requests', () => []);
@@ -28,24 +28,30 @@ export function burstsOf(world: PoolWorld): Burst[] {
 
 /**
  * `count` requests at once, then the places they took once the pool has sorted them (each is answered
- * — refused at once — or waiting): read in every channel the service reports through.
+ * — refused at once — or waiting): read in every channel the service reports through. A target that
+ * reports no waiting count gives no places (undefined): the burst still runs and its answers are judged.
  */
 export async function sendBurst(world: PoolWorld, service: ServiceName, count: number, labels: { holders: string; requests: string }): Promise<Burst> {
   startQuickRequests(world, service, count, labels.requests);
   const requests = world.operations.labelled(labels.requests);
-  const places = await eventually(async () => {
-    const target = world.target(service);
+  const target = world.target(service);
+  const readingsOf = async () => {
     const own = await target.ownReports();
-    const readings = own.length > 0 ? own : [await world.pool(service)];
-    const answered = requests.filter((op) => op.outcome).length;
-    const byChannel: QueuePlaces = {};
-    for (const reading of readings) {
-      const waiting = required(reading.waiting, 'the number of requests waiting for a connection', `${target.label} does not report it (its pool is read from ${describeEvidence(reading.evidence)})`);
-      expect(answered + waiting, `${service} requests of the burst answered at once or waiting, in its ${describeEvidence(reading.evidence)}`).to.equal(count);
-      byChannel[describeEvidence(reading.evidence)] = { active: reading.active, waiting };
-    }
-    return byChannel;
-  });
+    return own.length > 0 ? own : [await world.pool(service)];
+  };
+  const reportsWaiting = (await readingsOf()).every((reading) => reading.waiting !== undefined);
+  const places = !reportsWaiting
+    ? undefined
+    : await eventually(async () => {
+        const answered = requests.filter((op) => op.outcome).length;
+        const byChannel: QueuePlaces = {};
+        for (const reading of await readingsOf()) {
+          const waiting = reading.waiting!;
+          expect(answered + waiting, `${service} requests of the burst answered at once or waiting, in its ${describeEvidence(reading.evidence)}`).to.equal(count);
+          byChannel[describeEvidence(reading.evidence)] = { active: reading.active, waiting };
+        }
+        return byChannel;
+      });
   const burst = { holderLabel: labels.holders, requestLabel: labels.requests, places };
   burstsOf(world).push(burst);
   return burst;

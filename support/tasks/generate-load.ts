@@ -1,10 +1,13 @@
 import { Duration } from '../duration';
+import { eventually } from '../eventually';
+import { expectHealth } from '../expectations/health';
 import { runClosedLoop, type LoadResult } from '../load/generator';
 import type { LoadProfile } from '../load/profiles';
 import { capacityOf } from '../pool-shape';
 import { ScenarioState } from '../scenario-state';
 import type { ServiceName } from '../system-under-test';
 import type { PoolReading } from '../targets/service-target';
+import { WAIT } from '../timeouts';
 import type { PoolWorld } from '../world';
 
 /** One load run against a service, with the service's pool readings around it. */
@@ -62,6 +65,11 @@ export function lastLoad(world: PoolWorld, service?: ServiceName): LoadRun {
  * for the profile's hold time), marks its phases on the timeline, and records the run.
  */
 export async function generateLoad(world: PoolWorld, service: ServiceName, profile: LoadProfile): Promise<LoadRun> {
+  // The other services' health is judged throughout the load: pressure an earlier scenario left
+  // (a login storm's refusals, in the health window) must age out before it starts.
+  for (const other of world.services.filter((s) => s !== service && world.target(s).hasHealth)) {
+    await eventually(async () => expectHealth(other, await world.health(other), ['healthy']), { within: WAIT.settle });
+  }
   const target = world.target(service);
   const request = target.holdingRequest(Duration.ofSeconds(profile.holdSeconds));
   const before = await target.poolState();

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { runCucumberForReport } from './run-cucumber';
 
 /*
  * Product may change any number in features 01–07 to another sensible value, and the suite must
@@ -120,27 +120,13 @@ interface JsonScenario {
   steps: Array<{ keyword: string; name?: string; result: { status: string; error_message?: string } }>;
 }
 
-async function runQuick(featureFiles: string[], names: RegExp[], reportFile: string): Promise<{ code: number | null; output: string }> {
-  const cli = path.join(path.dirname(require.resolve('@cucumber/cucumber/package.json')), 'bin', 'cucumber.js');
-  const resultsDir = mkdtempSync(path.join(os.tmpdir(), 'pool-suite-other-numbers-allure-'));
-  const nameArgs = names.flatMap((name) => ['--name', name.source]);
-  // Feature paths on the command line are added to the profile's features/**: a config of its own
-  // (the quick profile with only these paths) runs the rewritten copies alone.
+type JsonReport = Array<{ uri: string; elements: JsonScenario[] }>;
+
+/** The rewritten copies alone, with the quick profile: paths given on the command line would be added to the profile's features/**, so a config of its own names only them. */
+function runQuick(featureFiles: string[], names: RegExp[], reportFile: string) {
   const config = path.join(path.dirname(reportFile), 'cucumber.js');
   writeFileSync(config, `const { quick } = require(${JSON.stringify(path.join(REPO_ROOT, 'cucumber.js'))});\nmodule.exports = { default: { ...quick, paths: ${JSON.stringify(featureFiles)} } };\n`);
-  const child = spawn(process.execPath, [cli, '--config', path.relative(REPO_ROOT, config), ...nameArgs, '--format', `json:${reportFile}`], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ALLURE_RESULTS_DIR: resultsDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', resolve);
-  }).finally(() => rmSync(resultsDir, { recursive: true, force: true }));
-  return { code, output };
+  return runCucumberForReport<JsonReport>(['--config', path.relative(REPO_ROOT, config), ...names.flatMap((name) => ['--name', name.source])], reportFile);
 }
 
 describe('the suite judges numbers other than the plan\'s', () => {
@@ -158,13 +144,7 @@ describe('the suite judges numbers other than the plan\'s', () => {
       return file;
     });
     const reportFile = path.join(dir, 'report.json');
-    const { code, output } = await runQuick(files, VARIANTS.map((v) => v.scenarios), reportFile);
-    let report: Array<{ uri: string; elements: JsonScenario[] }>;
-    try {
-      report = JSON.parse(readFileSync(reportFile, 'utf8')) as typeof report;
-    } catch {
-      throw new Error(`cucumber-js wrote no report (exit ${code}):\n${output.slice(-3000)}`);
-    }
+    const { report, code, output } = await runQuick(files, VARIANTS.map((v) => v.scenarios), reportFile);
     const failures: string[] = [];
     for (const variant of VARIANTS) {
       assert.ok(report.every((f) => !f.uri.startsWith('features/')), `only the rewritten copies ran, not ${report.map((f) => f.uri).join(', ')}`);

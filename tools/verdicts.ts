@@ -10,11 +10,10 @@
  * fresh run with (tools/target-verdicts.test.ts): the suite losing its power to see a finding shows
  * up there.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { runCucumberForReport } from './run-cucumber';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 /** The plan's seven cases. */
@@ -158,27 +157,7 @@ export function renderVerdicts(target: string, verdicts: readonly ScenarioVerdic
 /** Runs the seven cases on a target (cucumber-js as a user would), with a JSON report; resolves with the report's verdicts. */
 export async function runTarget(target: string, profile: string, reportFile: string): Promise<ScenarioVerdicts[]> {
   mkdirSync(path.dirname(reportFile), { recursive: true });
-  const cli = path.join(path.dirname(require.resolve('@cucumber/cucumber/package.json')), 'bin', 'cucumber.js');
-  // Its Allure results go to a directory of its own: the user's allure-results/ stays as it was.
-  const resultsDir = mkdtempSync(path.join(os.tmpdir(), `pool-suite-verdicts-${target}-`));
-  const child = spawn(process.execPath, [cli, '--profile', profile, '--tags', SEVEN_CASES, '--format', `json:${reportFile}`], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, TARGET: target, ALLURE_RESULTS_DIR: resultsDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', resolve);
-  }).finally(() => rmSync(resultsDir, { recursive: true, force: true }));
-  let report: JsonFeature[];
-  try {
-    report = JSON.parse(readFileSync(reportFile, 'utf8')) as JsonFeature[];
-  } catch {
-    throw new Error(`cucumber-js on TARGET=${target} wrote no report (exit ${code}):\n${output.slice(-3000)}`);
-  }
+  const { report } = await runCucumberForReport<JsonFeature[]>(['--profile', profile, '--tags', SEVEN_CASES], reportFile, { TARGET: target });
   return verdictsFromReport(report);
 }
 

@@ -10,19 +10,7 @@ export function describeEvidence(evidence: PoolReading['evidence'] | undefined):
 }
 
 /** The figures one channel of a service's own reports gave at one moment (its snapshot, its Prometheus series). */
-export interface ChannelFigures {
-  active?: number;
-  idle?: number;
-  waiting?: number;
-  open?: number;
-  capacity?: number;
-  utilization?: number;
-  acquired?: number;
-  released?: number;
-  timeouts?: number;
-  rejected?: number;
-  errors?: number;
-}
+export type ChannelFigures = Pick<PoolReading, 'active' | 'idle' | 'waiting' | 'open' | 'capacity' | 'utilization' | 'acquired' | 'released' | 'timeouts' | 'rejected' | 'errors'>;
 
 /** The figures compared between channels, and that must not change for a sample to count as taken in a still moment. */
 export const CHANNEL_FIGURES = ['active', 'idle', 'waiting', 'open', 'capacity', 'utilization', 'acquired', 'released', 'timeouts', 'rejected', 'errors'] as const;

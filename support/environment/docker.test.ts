@@ -82,8 +82,10 @@ describe('TEST_ENV=docker provider', () => {
   it('makes new secrets and a new project for every run', async () => {
     const first = fakeCompose();
     const second = fakeCompose();
-    await new DockerEnvironment(settings(), first.compose).start();
-    await new DockerEnvironment(settings(), second.compose).start();
+    const environments = [new DockerEnvironment(settings(), first.compose), new DockerEnvironment(settings(), second.compose)];
+    for (const environment of environments) await environment.start();
+    // Stopped, so their env-file directories are removed like a real run's.
+    for (const environment of environments) await environment.stop();
     const [a, b] = [first.calls[0]!.options!, second.calls[0]!.options!];
     assert.notEqual(a.env!.ADMIN_TOKEN, b.env!.ADMIN_TOKEN);
     assert.notDeepEqual(a.composeOptions, b.composeOptions);

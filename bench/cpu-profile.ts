@@ -84,26 +84,33 @@ function selfTimes(profile: CpuProfile): Map<number, number> {
 }
 
 /**
- * The top self-time entries, aggregated by function name and script (and line, so that two
- * anonymous functions of one file stay apart). `(idle)` is left out: it is time not spent.
+ * Self time summed per key (`(idle)` left out: it is time not spent), largest first, with the total
+ * it is a share of.
  */
-export function topSelfTime(profile: CpuProfile, count = 15): SelfTimeEntry[] {
+function selfTimeBy(profile: CpuProfile, keyOf: (callFrame: CpuProfile['nodes'][number]['callFrame']) => string): { sums: Array<[string, number]>; total: number } {
   const self = selfTimes(profile);
-  const byEntry = new Map<string, number>();
+  const sums = new Map<string, number>();
   let total = 0;
   for (const node of profile.nodes) {
     const ms = self.get(node.id) ?? 0;
     if (ms === 0 || node.callFrame.functionName === '(idle)') continue;
-    const { functionName, url, lineNumber } = node.callFrame;
-    const where = shortUrl(url);
-    const key = `${functionName || '(anonymous)'}${where ? ` ${where}:${lineNumber + 1}` : ''}`;
-    byEntry.set(key, (byEntry.get(key) ?? 0) + ms);
+    const key = keyOf(node.callFrame);
+    sums.set(key, (sums.get(key) ?? 0) + ms);
     total += ms;
   }
-  return [...byEntry.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, count)
-    .map(([entry, ms]) => ({ entry, selfMs: Math.round(ms * 10) / 10, percent: Math.round((ms / total) * 1000) / 10 }));
+  return { sums: [...sums.entries()].sort((a, b) => b[1] - a[1]), total };
+}
+
+/**
+ * The top self-time entries, aggregated by function name and script (and line, so that two
+ * anonymous functions of one file stay apart).
+ */
+export function topSelfTime(profile: CpuProfile, count = 15): SelfTimeEntry[] {
+  const { sums, total } = selfTimeBy(profile, ({ functionName, url, lineNumber }) => {
+    const where = shortUrl(url);
+    return `${functionName || '(anonymous)'}${where ? ` ${where}:${lineNumber + 1}` : ''}`;
+  });
+  return sums.slice(0, count).map(([entry, ms]) => ({ entry, selfMs: Math.round(ms * 10) / 10, percent: Math.round((ms / total) * 1000) / 10 }));
 }
 
 /** Who owns a script: a package in node_modules, a folder of this repository, node core, or V8 itself. */
@@ -122,17 +129,8 @@ function ownerOf(callFrame: CpuProfile['nodes'][number]['callFrame']): string {
 
 /** Self time per package (node_modules), repository folder, node core or V8: where the time goes, in coarse strokes. */
 export function selfTimeByOwner(profile: CpuProfile): Array<{ owner: string; percent: number }> {
-  const self = selfTimes(profile);
-  const byOwner = new Map<string, number>();
-  let total = 0;
-  for (const node of profile.nodes) {
-    const ms = self.get(node.id) ?? 0;
-    if (ms === 0 || node.callFrame.functionName === '(idle)') continue;
-    const owner = ownerOf(node.callFrame);
-    byOwner.set(owner, (byOwner.get(owner) ?? 0) + ms);
-    total += ms;
-  }
-  return [...byOwner.entries()].sort((a, b) => b[1] - a[1]).map(([owner, ms]) => ({ owner, percent: Math.round((ms / total) * 1000) / 10 }));
+  const { sums, total } = selfTimeBy(profile, ownerOf);
+  return sums.map(([owner, ms]) => ({ owner, percent: Math.round((ms / total) * 1000) / 10 }));
 }
 
 export function renderTop(entries: readonly SelfTimeEntry[]): string {

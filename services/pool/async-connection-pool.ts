@@ -302,11 +302,16 @@ export class AsyncConnectionPool {
     const { client } = checkout;
     // The server's "terminating connection" on this client is our own doing, not a connection error.
     this.reclaimedClients.add(client);
+    // Listened for from now: the goodbye may arrive while the caller is still terminating the backend.
+    let ended = false;
+    const onEnd = () => (ended = true);
+    client.once('end', onEnd);
     return async (serverTerminated) => {
       // pg_terminate_backend only signals the backend: its goodbye reaches the client a moment later.
       // Released before it, node-postgres' pool would take the goodbye for an idle client's error
       // (an error counted and the client removed twice).
-      if (serverTerminated) await connectionEnded(client, SESSION_END_WAIT_MS);
+      if (serverTerminated && !ended) await connectionEnded(client, SESSION_END_WAIT_MS);
+      client.removeListener('end', onEnd);
       this.returnClient(client, true);
       this.observer.changed();
     };

@@ -4,14 +4,13 @@ import { expectHealth } from '../support/expectations/health';
 import { expectExhaustedThroughout, expectNormalSpeed, expectOwnRolesWithinLimits, expectPoolUntouched } from '../support/expectations/isolation';
 import { expectOpenAndAnswered } from '../support/expectations/websocket';
 import { capacityOf } from '../support/pool-shape';
-import { measureNormalSpeed, signInsDuringExhaustion, signInsOf, authInStartupShape } from '../support/tasks/sign-in';
+import { measureNormalSpeed, signInsDuringExhaustion, signInsOf } from '../support/tasks/sign-in';
 import { openAnotherSignedInWebSocket } from '../support/tasks/websocket-sessions';
 import { describeEvidence } from '../support/monitoring/pool-timeline';
 import { FRESH_PING_WITHIN_MS, WAIT } from '../support/timeouts';
 import type { PoolWorld } from '../support/world';
 
 Given('the normal speed of {int} auth sign-ins \\(login and token check) has been measured', async function (this: PoolWorld, count: number) {
-  await authInStartupShape(this);
   // Normal means healthy: pressure left by an earlier scenario must age out of the health window first.
   await eventually(async () => expectHealth('auth', await this.health('auth'), ['healthy']), { within: WAIT.settle });
   await measureNormalSpeed(this, count);

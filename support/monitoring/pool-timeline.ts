@@ -51,8 +51,12 @@ export interface PollFailure {
   service: string;
   /** The best-evidence reading, or the service's own reports. */
   read: 'reading' | 'own reports';
-  /** Not listening: connection refused (a restart, or a process gone: the scenario's requests show that). */
-  kind: 'no answer' | 'not listening';
+  /**
+   * Not listening: connection refused (a process gone: the scenario's requests show that). During a
+   * restart: the poll overlapped a restart the suite made for a pool shape (the old process closing
+   * answers 503, the new one is not yet listening).
+   */
+  kind: 'no answer' | 'not listening' | 'during a restart';
   why: string;
 }
 
@@ -262,9 +266,9 @@ export class PoolTimeline {
   /**
    * What the timeline found wrong in the scenario: the service's own reports (its snapshot, its
    * metrics) did not answer a poll — a service that stops reporting on its pool under exhaustion
-   * leaves its operators blind exactly when they need to see; a connection refused is left out: the
-   * suite restarts a described service for a new pool shape, and a process that is gone shows in the
-   * scenario's requests and its liveness — or its channels disagreed in a still moment.
+   * leaves its operators blind exactly when they need to see; a poll during a restart the suite made
+   * for a new pool shape is left out, and so is a connection refused (a process that is gone shows in
+   * the scenario's requests and its liveness) — or its channels disagreed in a still moment.
    */
   verdict(): string[] {
     const failures: string[] = [];
@@ -314,7 +318,7 @@ export class PoolTimeline {
     try {
       reading = await withinLimit(target.poolState(), POLL_LIMIT_MS);
     } catch (error) {
-      return this.failed(t, service, 'reading', error);
+      return this.failed(t, target, 'reading', error);
     }
     const { active, idle, waiting, capacity, health, evidence } = reading;
     const utilization = reading.utilization ?? (active !== undefined && capacity ? active / capacity : undefined);
@@ -328,14 +332,16 @@ export class PoolTimeline {
       this.reportsItself.set(service, reports.length > 0);
       if (reports.length > 1) sample.channels = Object.fromEntries(reports.map((report) => [describeEvidence(report.evidence), figuresOf(report)]));
     } catch (error) {
-      this.failed(t, service, 'own reports', error);
+      this.failed(t, target, 'own reports', error);
     }
   }
 
-  private failed(t: number, service: string, read: PollFailure['read'], error: unknown): void {
+  /** `t` is when the poll started, on this timeline's clock. */
+  private failed(t: number, target: ServiceTarget, read: PollFailure['read'], error: unknown): void {
+    const service = target.service;
     this.failedPolls[service] = (this.failedPolls[service] ?? 0) + 1;
     const why = error instanceof Error ? error.message : String(error);
-    const kind = /ECONNREFUSED/.test(why) ? 'not listening' : 'no answer';
+    const kind = target.restartedBetween?.(this.startedAt + t, Date.now()) ? 'during a restart' : /ECONNREFUSED/.test(why) ? 'not listening' : 'no answer';
     if (read === 'own reports' && kind === 'no answer') this.silentPolls[service] = (this.silentPolls[service] ?? 0) + 1;
     if (this.pollFailures.length < FAILURES_KEPT) this.pollFailures.push({ t, service, read, kind, why });
   }

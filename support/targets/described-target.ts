@@ -218,16 +218,38 @@ export class DescribedTarget implements ServiceTarget {
     return this.wanted;
   }
 
+  /** A restart under way (for the scenario's shape), which every other use waits for. */
+  private restarting: Promise<void> | undefined;
+  /** When it was restarted (epoch ms; the last one may still be under way): polls then may meet the old process closing. */
+  private readonly restarts: Array<{ from: number; to: number }> = [];
+
   /** Restarts the service before the scenario uses it: once per scenario, and whenever the scenario wants another shape. */
   private async applyShape(): Promise<void> {
+    // Requests sent at once (a login storm) share one restart rather than each starting its own.
+    while (this.restarting) await this.restarting;
     if (this.fresh && describeShape(this.wanted) === describeShape(this.running)) return;
     if (this.description.pool.shape === 'fixed') {
       throw new NotOffered(`a pool of ${describeShape(this.wanted)}`, `${this.targetName} runs with a fixed pool of ${describeShape(this.running)}`);
     }
-    await this.releaseScenario();
-    await this.runtime.restart(this.wanted);
-    this.running = this.wanted;
-    this.fresh = true;
+    const wanted = this.wanted;
+    const window = { from: Date.now(), to: Number.POSITIVE_INFINITY };
+    this.restarts.push(window);
+    this.restarting = (async () => {
+      await this.releaseScenario();
+      await this.runtime.restart(wanted);
+      this.running = wanted;
+      this.fresh = true;
+    })();
+    try {
+      await this.restarting;
+    } finally {
+      this.restarting = undefined;
+      window.to = Date.now();
+    }
+  }
+
+  restartedBetween(from: number, to: number): boolean {
+    return this.restarts.some((window) => window.from <= to && window.to >= from);
   }
 
   async sendRequest(): Promise<Outcome> {
@@ -291,8 +313,11 @@ export class DescribedTarget implements ServiceTarget {
     return signIn;
   }
 
-  login(): Promise<Outcome> {
-    return this.send(this.signInRequests.login, this.description.success, {});
+  async login(): Promise<Outcome> {
+    const { login } = this.signInRequests;
+    // A login needs the service's pool: in the scenario's shape, like any other request.
+    await this.applyShape();
+    return this.send(login, this.description.success, {});
   }
 
   checkToken(token: string): Promise<Outcome> {

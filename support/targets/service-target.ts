@@ -78,6 +78,8 @@ export interface ServiceTarget {
   readonly url: string;
   /** How pg_stat_activity names its pool's connections (application_name). */
   readonly applicationName: string;
+  /** Whether the suite restarted it (for a pool shape) at any moment between two epoch-ms times; ours never restart. */
+  restartedBetween?(from: number, to: number): boolean;
   /** The database role its pool connects as, when a target description names it (ours: the suite's prefix + the service). */
   readonly databaseRole?: string;
 

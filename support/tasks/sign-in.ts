@@ -53,17 +53,6 @@ export async function signInRounds(world: PoolWorld, count: number, label: strin
   return rounds;
 }
 
-/**
- * Auth back in its start-up pool shape. A target shaped by restart keeps the shape an earlier
- * scenario gave it until a request of this scenario restarts it, and signing in is no such
- * request: after the login storm (a pool of one connection) every sign-in filled auth's pool, and
- * a health check caught at that moment said "warning".
- */
-export async function authInStartupShape(world: PoolWorld): Promise<void> {
-  const startup = world.system.startupShapes.auth;
-  if (startup) await world.shapePool('auth', startup);
-}
-
 /** The normal speed: `count` sign-ins on a warmed-up auth service, from where "untouched" is judged. */
 export async function measureNormalSpeed(world: PoolWorld, count: number): Promise<SignInMeasures> {
   // Not counted: the first sign-ins after a quiet spell pay for cold caches.

@@ -82,9 +82,11 @@ describe('auth login', () => {
       assert.equal(refused.statusCode, 429);
       assert.equal(refused.headers['retry-after'], '1');
       assert.equal(refused.json().type, '/problems/pool-queue-full');
+      assert.equal(refused.json().pool.maxQueue, 1);
       const timedOut = await waiting;
       assert.equal(timedOut.statusCode, 503);
       assert.equal(timedOut.json().type, '/problems/pool-timeout');
+      assert.equal(timedOut.json().pool.poolTimeoutSeconds, 0.5);
     } finally {
       held.release();
     }

@@ -58,10 +58,12 @@ describe('backend HTTP contract', () => {
     assert.equal(refused.headers['retry-after'], '1');
     assert.equal(refused.json().type, '/problems/pool-queue-full');
     assert.equal(refused.json().pool.waiting, 1);
+    assert.equal(refused.json().pool.maxQueue, 1, 'the bound on waiting requests, as a field');
     const timedOut = await waiting;
     assert.equal(timedOut.statusCode, 503);
     assert.equal(timedOut.headers['retry-after'], '1');
     assert.match(timedOut.json().detail, /limit of size 1 overflow 0 reached, connection timed out, timeout 0\.30/);
+    assert.equal(timedOut.json().pool.poolTimeoutSeconds, 0.3, 'the pool timeout, as a field');
     assert.equal((await holding).statusCode, 200);
   });
 

@@ -51,8 +51,12 @@ export function buildBackendApp(config: BackendConfig, manager: DatabaseConnecti
     async (request) => {
       const started = performance.now();
       const { seconds } = request.query;
-      await manager.withConnection((connection) => connection.query(HOLD, [seconds]));
-      return { ok: true, heldSeconds: seconds, durationMs: performance.now() - started };
+      // The grant record too: a queue of holds proves FIFO beyond the pool's capacity by it.
+      const checkout = await manager.withConnection(async (connection) => {
+        await connection.query(HOLD, [seconds]);
+        return connection.grant;
+      });
+      return { ok: true, heldSeconds: seconds, durationMs: performance.now() - started, checkout };
     },
   );
 

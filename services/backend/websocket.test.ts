@@ -92,6 +92,7 @@ describe('backend WebSocket', () => {
       assert.equal(timedOut.error.code, 'POOL_EXHAUSTED');
       assert.equal(timedOut.error.status, 503);
       assert.equal(timedOut.error.retryAfterSeconds, 1);
+      assert.equal(timedOut.error.pool.poolTimeoutSeconds, 0.3);
       // One waits (queue of one), the next is refused at once.
       const waiting = new Promise<Record<string, any>>((resolve) => {
         const onMessage = (data: WebSocket.RawData) => {
@@ -105,6 +106,7 @@ describe('backend WebSocket', () => {
       const refused = await ask(socket, { id: '3', op: 'fast' });
       assert.equal(refused.error.code, 'POOL_QUEUE_FULL');
       assert.equal(refused.error.status, 429);
+      assert.equal(refused.error.pool.maxQueue, 1);
       assert.equal((await waiting).error.code, 'POOL_EXHAUSTED');
       const pong = new Promise((resolve) => socket.once('pong', resolve));
       socket.ping();

@@ -25,6 +25,13 @@ export interface PoolState {
   capacity: number;
   utilization: number;
   health: string;
+  /**
+   * Pool-timeout and queue-full refusals only: the limits the refusal was judged by (its detail states
+   * them too), those in force when the request asked. The pool timeout, in seconds.
+   */
+  poolTimeoutSeconds?: number;
+  /** Pool-timeout and queue-full refusals only: the bound on waiting requests, as for poolTimeoutSeconds. */
+  maxQueue?: number;
 }
 
 
@@ -52,6 +59,13 @@ function describePressure(pressure: PoolPressureError): Pick<Problem, 'type' | '
   return { type: '/problems/database-unavailable', title: 'The database is temporarily unavailable', status: 503 };
 }
 
+/** The limits a pool refusal was judged by, as the error carries them: numbers a client reads without parsing the detail. */
+function limitsJudgedBy(pressure: PoolPressureError): Pick<PoolState, 'poolTimeoutSeconds' | 'maxQueue'> | undefined {
+  if (!(pressure instanceof PoolTimeoutError || pressure instanceof PoolQueueFullError)) return undefined;
+  const { poolTimeoutSeconds, maxQueue } = pressure.limits;
+  return { poolTimeoutSeconds, maxQueue };
+}
+
 /** Maps any error to its problem; pool pressure is never a 500. */
 export function problemFor(error: unknown, pool: () => PoolState): Problem {
   const pressure = error instanceof PoolPressureError ? error : asUnavailable(error);
@@ -60,7 +74,7 @@ export function problemFor(error: unknown, pool: () => PoolState): Problem {
       ...describePressure(pressure),
       detail: `${pressure.message}. Please retry after ${pressure.retryAfterSeconds} second(s).`,
       retryAfterSeconds: pressure.retryAfterSeconds,
-      pool: pool(),
+      pool: { ...pool(), ...limitsJudgedBy(pressure) },
     };
   }
   if ((error as { code?: unknown })?.code === QUERY_CANCELED) {

@@ -2,12 +2,10 @@ import pg from 'pg';
 import type { PoolCounters } from './connection-pool-metrics';
 import type { PoolLimits } from './database-config';
 import { PoolClosedError, PoolQueueFullError, PoolTimeoutError, asUnavailable } from './errors';
-import { afterEachGc } from './gc-watch';
+import { DroppedCheckouts, type CloseReclaimed } from './dropped-checkouts';
+import { PooledConnection, pgPoolOptions, type Checkout, type ConnectionSettings } from './pooled-connection';
 
-/**
- * What the pool tells its owner; the manager wires it to metrics and health. It is called on every
- * checkout, so each member is cheap: counters are plain fields incremented in place.
- */
+/** What the pool tells its owner (the manager wires it to metrics, health and the leak detector): called on every checkout, so cheap. */
 export interface PoolObserver {
   /** The cumulative counters (ConnectionPoolMetrics.counters), incremented in place. */
   readonly counters: PoolCounters;
@@ -16,38 +14,8 @@ export interface PoolObserver {
   pressure(): void;
   /** Counts or limits changed (a checkout, a return, a waiter queued or gone). */
   changed(): void;
-  /** A handle was garbage-collected unreleased; when set, the owner (its leak detector) counts and reclaims it. */
-  leakCollected?(checkout: Checkout): void;
-}
-
-export interface ConnectionSettings {
-  connectionString: string;
-  applicationName: string;
-  statementTimeoutMs: number;
-}
-
-/** One checkout as the pool tracks it (the caller's handle is a PooledConnection). */
-export interface Checkout {
-  readonly id: number;
-  readonly client: pg.PoolClient;
-  /** When it was handed over: performance.now() (monotonic ms), so ages are `performance.now() - acquiredAt`. */
-  readonly acquiredAt: number;
-  /** The caller's place in arrival order (acquire calls, counted from 1); ids count grants. */
-  readonly arrival: number;
-  /** How long the caller waited for this connection, in ms. */
-  readonly waitedMs: number;
-  /** Where it was taken, when checkout tracing is on. */
-  readonly stack: string | undefined;
-  /**
-   * Pool-internal: the caller's handle, weakly, so that a garbage collection clears it when the
-   * caller dropped it without release (the pool keeps the checkout strongly, not the handle).
-   */
-  handle: WeakRef<PooledConnection> | undefined;
-  /**
-   * Pool-internal: the handle of a scoped checkout (acquireScoped: released in a `finally` by its
-   * caller), held strongly until the checkout outlives SCOPED_GRACE_MS, then watched weakly.
-   */
-  scopedHandle: PooledConnection | undefined;
+  /** A handle was garbage-collected unreleased (DroppedCheckouts): the owner's leak detector counts it and takes it back. */
+  leakCollected(checkout: Checkout): void;
 }
 
 interface Waiter {
@@ -69,56 +37,8 @@ interface Waiter {
   readonly scoped: boolean;
 }
 
-/**
- * The caller's handle on a checked-out connection. Releasing twice throws; querying after
- * release throws. A handle dropped without release is found after garbage collection.
- */
-export class PooledConnection {
-  private released = false;
-
-  constructor(
-    private readonly pool: AsyncConnectionPool,
-    private readonly checkout: Checkout,
-  ) {}
-
-  get id(): number {
-    return this.checkout.id;
-  }
-
-  /** Grant order (id) beside arrival order and wait: what proves the queue is FIFO. */
-  get grant(): { arrival: number; grant: number; waitedMs: number } {
-    return { arrival: this.checkout.arrival, grant: this.checkout.id, waitedMs: this.checkout.waitedMs };
-  }
-
-  /** The server backend's pid, for pg_terminate_backend / pg_cancel_backend. */
-  get serverProcessId(): number | undefined {
-    return (this.checkout.client as unknown as { processID?: number }).processID;
-  }
-
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
-    if (this.released) return Promise.reject(new Error(`connection ${this.id} used after release`));
-    return this.checkout.client.query<R>(text, values);
-  }
-
-  /** Gives the connection back; `destroy` closes it instead (after a connection-level error). */
-  release(destroy = false): void {
-    if (this.released) throw new Error(`connection ${this.id} released twice`);
-    this.released = true;
-    this.pool.giveBack(this.checkout, destroy);
-  }
-}
-
 /** A placeholder until the promise executor runs (synchronously, in acquire()). */
 const notYet = (): void => undefined;
-
-/**
- * How long a scoped checkout's handle is held strongly before it is watched like any other. A
- * scoped caller releases in a `finally`, so its handle can only be lost with the whole awaiting
- * chain (a callback that never settles and that nothing references): a rare leak, found after
- * this grace and the next collection, and anyway by the leak threshold. Most scoped checkouts
- * are back long before, and cost no weak reference at all.
- */
-const SCOPED_GRACE_MS = 1000;
 
 /**
  * AsyncConnectionPool: SQLAlchemy's QueuePool semantics on top of node-postgres' pg.Pool.
@@ -129,9 +49,8 @@ const SCOPED_GRACE_MS = 1000;
  * connection that arrives after its waiter gave up is given straight back (node-postgres #3543).
  *
  * Its hot path (a checkout handed over to the next waiter, and given back) does only what the
- * plan needs: the checkout record (leaks, reclaim, recovery), a weak reference to the caller's
- * handle (a handle dropped unreleased is found after GC; for a scoped checkout only once it
- * outlives a grace), two clock reads (the wait and the age), two counter increments and one
+ * plan needs: the checkout record (leaks, reclaim, recovery), a note of it to DroppedCheckouts
+ * (GC leak detection), two clock reads (the wait and the age), two counter increments and one
  * histogram bucket. Queued waiters share one expiry timer instead of a timer each.
  */
 export class AsyncConnectionPool {
@@ -152,22 +71,13 @@ export class AsyncConnectionPool {
   private readonly retiring = new Map<pg.Pool, Promise<void>>();
   /** Clients of a retired pool: closed when returned, never handed over or kept idle. */
   private readonly retiredClients = new WeakSet<pg.PoolClient>();
-  /**
-   * The GC hook of leak detection: a handle that a collection cleared while its checkout is still
-   * held was dropped without release. Each checkout keeps a WeakRef to its handle (a scoped one
-   * after a grace), and after every collection (and on each leak-detector pass) the held checkouts
-   * are looked at. A FinalizationRegistry did the same with a register and an unregister per
-   * checkout, at about twice a WeakRef's cost; registering only older checkouts would miss a
-   * handle dropped just before a forced collection.
-   */
-  private readonly stopGcWatch: () => void;
+  /** The GC side of leak detection: told of every checkout granted, returned or reclaimed (dropped-checkouts.ts). */
+  private readonly dropped: DroppedCheckouts;
   /** The one timer that expires queued waiters, armed for the earliest deadline in the queue. */
   private expiryTimer: NodeJS.Timeout | undefined;
   private expiryAt = Number.POSITIVE_INFINITY;
   /** Deadlines ascend from head to tail, unless pool_timeout was lowered while some waited. */
   private deadlinesInOrder = true;
-  /** Clients taken away from a caller who never gave them back (their server session is ended on purpose). */
-  private readonly reclaimedClients = new WeakSet<pg.PoolClient>();
   traceCheckouts = false;
 
   constructor(
@@ -177,7 +87,7 @@ export class AsyncConnectionPool {
   ) {
     this.limits = Object.freeze({ ...limits });
     this.pgPool = this.createPgPool();
-    this.stopGcWatch = afterEachGc(() => this.findCollectedHandles());
+    this.dropped = new DroppedCheckouts((checkout) => observer.leakCollected(checkout));
   }
 
   get capacity(): number {
@@ -229,11 +139,7 @@ export class AsyncConnectionPool {
     return this.admit(false);
   }
 
-  /**
-   * A connection for a caller that releases it in a `finally` whatever happens
-   * (DatabaseConnectionManager.withConnection): the same checkout, watched for GC only once it
-   * outlives SCOPED_GRACE_MS, which spares the common short checkout a weak reference.
-   */
+  /** For a caller that releases it in a `finally` (withConnection): watched for GC only past a grace (DroppedCheckouts). */
   acquireScoped(): Promise<PooledConnection> {
     return this.admit(true);
   }
@@ -275,6 +181,7 @@ export class AsyncConnectionPool {
   giveBack(checkout: Checkout, destroy: boolean): void {
     // Guard: a reclaimed checkout (leak or GC) was already given back by the pool itself.
     if (!this.checkouts.delete(checkout.id)) return;
+    this.dropped.returned(checkout);
     this.observer.counters.released++;
     // A query that failed because its server connection died rejects without a client 'error' event.
     if (destroy && !this.brokenClients.has(checkout.client)) this.observer.counters.errors++;
@@ -290,31 +197,18 @@ export class AsyncConnectionPool {
   }
 
   /**
-   * Takes a checkout the caller never gave back out of its hands now (a late release is ignored),
-   * but leaves its connection open: the caller of this ends the server session first (a reclaimed
-   * leak is terminated, so the server ends it rather than seeing its client hang up), then calls
-   * the answer to close it and free the slot. Undefined when it was already back.
+   * Takes a checkout out of its caller's hands now (a late release is ignored) and leaves it open: the answer
+   * closes it and frees the slot, after the server's goodbye (DroppedCheckouts.reclaim). Undefined if it was back.
    */
-  takeAway(checkoutId: number): ((serverTerminated: boolean) => Promise<void>) | undefined {
+  takeAway(checkoutId: number): CloseReclaimed | undefined {
     const checkout = this.checkouts.get(checkoutId);
+    // Guard: given back (or taken) already.
     if (!checkout) return undefined;
     this.checkouts.delete(checkoutId);
-    const { client } = checkout;
-    // The server's "terminating connection" on this client is our own doing, not a connection error.
-    this.reclaimedClients.add(client);
-    // Listened for from now: the goodbye may arrive while the caller is still terminating the backend.
-    let ended = false;
-    const onEnd = () => (ended = true);
-    client.once('end', onEnd);
-    return async (serverTerminated) => {
-      // pg_terminate_backend only signals the backend: its goodbye reaches the client a moment later.
-      // Released before it, node-postgres' pool would take the goodbye for an idle client's error
-      // (an error counted and the client removed twice).
-      if (serverTerminated && !ended) await connectionEnded(client, SESSION_END_WAIT_MS);
-      client.removeListener('end', onEnd);
-      this.returnClient(client, true);
+    return this.dropped.reclaim(checkout, () => {
+      this.returnClient(checkout.client, true);
       this.observer.changed();
-    };
+    });
   }
 
   /** Applies new limits now: more capacity serves waiters at once, idle overflow is closed. */
@@ -343,16 +237,11 @@ export class AsyncConnectionPool {
     const closedIdle = old.idleCount;
     for (const checkout of this.checkouts.values()) this.retiredClients.add(checkout.client);
     this.pgPool = this.createPgPool();
-    this.retiring.set(
-      old,
-      old
-        .end()
-        .catch(() => undefined)
-        .finally(() => {
-          this.retiring.delete(old);
-          this.observer.changed();
-        }),
-    );
+    const ended = old.end().catch(() => undefined).finally(() => {
+      this.retiring.delete(old);
+      this.observer.changed();
+    });
+    this.retiring.set(old, ended);
     this.observer.changed();
     return { closedIdle, retiredInUse: this.checkouts.size };
   }
@@ -369,7 +258,7 @@ export class AsyncConnectionPool {
     // Guard: pg.Pool.end() may be called once only.
     if (this.closed) return;
     this.closed = true;
-    this.stopGcWatch();
+    this.dropped.stop();
     clearTimeout(this.expiryTimer);
     for (const waiter of this.waiters.splice(0)) if (this.settle(waiter)) waiter.reject(new PoolClosedError());
     for (const checkout of this.checkouts.values()) this.returnClient(checkout.client, true);
@@ -378,18 +267,8 @@ export class AsyncConnectionPool {
   }
 
   private createPgPool(): pg.Pool {
-    const pool = new pg.Pool({
-      connectionString: this.settings.connectionString,
-      application_name: this.settings.applicationName,
-      statement_timeout: this.settings.statementTimeoutMs,
-      // Admission is ours (capacity, queue, timeout); pg.Pool's own cap and queue never engage.
-      max: 100_000,
-      // SQLAlchemy keeps pool_size connections open; overflow is closed on return instead.
-      idleTimeoutMillis: 0,
-      // Bounds one connection attempt; the caller's whole wait is bounded by pool_timeout.
-      connectionTimeoutMillis: 10_000,
-      keepAlive: true,
-    });
+    // Admission is ours: pg.Pool's own cap and queue never engage, and it closes no idle connection (pgPoolOptions).
+    const pool = new pg.Pool(pgPoolOptions(this.settings));
     pool.on('connect', (client) => {
       this.observer.counters.created++;
       this.watchClientErrors(client);
@@ -412,7 +291,8 @@ export class AsyncConnectionPool {
     this.clientsWithHandler.add(client);
     client.on('error', () => {
       this.brokenClients.add(client);
-      if (!this.reclaimedClients.has(client)) this.observer.counters.errors++;
+      // The "terminating connection" of a reclaimed checkout's server is our own doing, not a connection error.
+      if (!this.dropped.isReclaimed(client)) this.observer.counters.errors++;
     });
   }
 
@@ -526,13 +406,10 @@ export class AsyncConnectionPool {
       arrival: waiter.arrival,
       waitedMs,
       stack: waiter.stack,
-      handle: undefined,
-      scopedHandle: undefined,
     };
     const connection = new PooledConnection(this, checkout);
-    if (waiter.scoped) checkout.scopedHandle = connection;
-    else checkout.handle = new WeakRef(connection);
     this.checkouts.set(checkout.id, checkout);
+    this.dropped.granted(checkout, connection, waiter.scoped);
     this.settle(waiter);
     this.observer.counters.acquired++;
     this.observer.recordWait(waitedMs);
@@ -563,51 +440,8 @@ export class AsyncConnectionPool {
     }
   }
 
-  /**
-   * Looks for checkouts whose handle a garbage collection cleared (dropped without release: a
-   * leak) and hands each to the owner's leak detector, or closes its connection and frees the slot;
-   * scoped checkouts past their grace are watched from now on. Runs after every collection and on
-   * each leak-detector pass; returns how many leaks it found.
-   */
+  /** Hands checkouts whose handle a collection cleared since the last look to leakCollected; how many (a leak-detector pass). */
   findCollectedHandles(): number {
-    let dropped: Checkout[] | undefined;
-    const graceOver = performance.now() - SCOPED_GRACE_MS;
-    for (const checkout of this.checkouts.values()) {
-      if (checkout.scopedHandle) {
-        if (checkout.acquiredAt > graceOver) continue;
-        checkout.handle = new WeakRef(checkout.scopedHandle);
-        checkout.scopedHandle = undefined;
-      } else if (checkout.handle && checkout.handle.deref() === undefined) {
-        (dropped ??= []).push(checkout);
-      }
-    }
-    if (!dropped) return 0;
-    for (const checkout of dropped) {
-      // Guard: taken back meanwhile (a reclaim earlier in this loop cannot, but the owner's may).
-      if (!this.checkouts.has(checkout.id)) continue;
-      if (this.observer.leakCollected) {
-        this.observer.leakCollected(checkout);
-        continue;
-      }
-      this.observer.counters.leaksDetected++;
-      if (this.reclaim(checkout.id)) this.observer.counters.leaksReclaimed++;
-    }
-    return dropped.length;
+    return this.dropped.findCollected();
   }
-}
-
-/** How long a reclaim waits for a terminated session's client to see its end, before closing it anyway. */
-const SESSION_END_WAIT_MS = 1000;
-
-/** Resolves once the client's connection has ended (or after `withinMs`, whichever is first). */
-function connectionEnded(client: pg.PoolClient, withinMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      client.removeListener('end', done);
-      resolve();
-    };
-    const timer = setTimeout(done, withinMs);
-    client.once('end', done);
-  });
 }

@@ -1,4 +1,5 @@
-import { AsyncConnectionPool, type PooledConnection } from './async-connection-pool';
+import { AsyncConnectionPool } from './async-connection-pool';
+import type { PooledConnection } from './pooled-connection';
 import { ConnectionPoolMetrics, utilizationOf, type MetricsSnapshot, type PoolCounts } from './connection-pool-metrics';
 import { applyLimitsChange, limitsOf, type DatabaseConfig, type PoolLimits } from './database-config';
 import { asUnavailable } from './errors';

@@ -127,6 +127,50 @@ describe('LeakDetector', () => {
     assert.equal(m.metrics.snapshot().counters.leaksReclaimed, 1);
   });
 
+  it('ends the session of a handle dropped without release from the server side, and counts no error', async () => {
+    const m = await manager({ leakThresholdSeconds: 3600 });
+    const killed = async () => Number((await fixture.audit.query("SELECT sessions_killed FROM pg_stat_database WHERE datname = 'test_backend'")).rows[0].sessions_killed);
+    const killedBefore = await killed();
+    let pid: number | undefined;
+    await (async () => {
+      const dropped = await m.pool.acquire();
+      pid = dropped.serverProcessId;
+      // Idle in a transaction: a closed socket alone would end this session too, as a client hanging up.
+      await dropped.query('BEGIN');
+    })();
+    await until(() => {
+      gc();
+      return m.leaks.report().events.some((e) => e.action === 'collected');
+    });
+    assert.equal(m.leaks.report().events.find((e) => e.action === 'collected')!.serverTerminated, true);
+    await until(async () => !(await backendAlive(pid)));
+    await until(async () => (await killed()) === killedBefore + 1);
+    // Closed after the server's goodbye: the goodbye is not taken for a connection error.
+    assert.equal(m.metrics.snapshot().counters.errors, 0);
+  });
+
+  it('takes a handle released before it was collected for no leak', async () => {
+    const m = await manager({ leakThresholdSeconds: 3600 });
+    let releasedId = 0;
+    let droppedId = 0;
+    await (async () => {
+      const released = await m.pool.acquire();
+      releasedId = released.id;
+      released.release();
+      droppedId = (await m.pool.acquire()).id;
+    })();
+    // The collection that finds the dropped handle has collected the released one too.
+    await until(() => {
+      gc();
+      return m.leaks.report().events.some((e) => e.checkoutId === droppedId && e.action === 'collected');
+    });
+    assert.equal(m.pool.findCollectedHandles(), 0);
+    assert.equal(m.leaks.report().events.some((e) => e.checkoutId === releasedId), false);
+    const counters = m.metrics.snapshot().counters;
+    assert.equal(counters.leaksDetected, 1);
+    assert.equal(counters.released, 1);
+  });
+
   it('records where a leaked connection was taken when tracing is on', async () => {
     const m = await manager({ leakThresholdSeconds: 0.2, traceCheckouts: true });
     const connection = await m.pool.acquire();

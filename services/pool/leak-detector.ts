@@ -1,4 +1,5 @@
-import type { AsyncConnectionPool, Checkout } from './async-connection-pool';
+import type { AsyncConnectionPool } from './async-connection-pool';
+import type { Checkout } from './pooled-connection';
 import type { CounterName } from './connection-pool-metrics';
 import { applyRuntimeChange } from '../common/settings';
 

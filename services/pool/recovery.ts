@@ -1,5 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
-import type { AsyncConnectionPool, Checkout } from './async-connection-pool';
+import type { AsyncConnectionPool } from './async-connection-pool';
+import type { Checkout } from './pooled-connection';
 import type { PoolCircuitBreaker, BreakerReport, BreakerSettings } from './circuit-breaker';
 import type { CounterName } from './connection-pool-metrics';
 import { applyRuntimeChange } from '../common/settings';

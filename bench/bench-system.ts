@@ -1,36 +1,38 @@
 import { DatabaseAudit } from '../support/clients/database-audit';
-import { ServiceClient } from '../support/clients/service-client';
+import { EmbeddedEnvironment } from '../support/environment/embedded';
 import { loadSuiteSettings } from '../support/suite-settings';
-import { EmbeddedDatabase } from '../testkit/embedded-database';
-import { LocalSystem } from '../support/environment/local-system';
+import { loadTargetDescription } from '../support/targets/description';
+import { TargetSystem } from '../support/targets/target-system';
+import { BackendClient } from './backend-client';
 
 /** What the bench parts run against: PostgreSQL (a superuser URL) and the real backend. */
 export interface BenchSystem {
   adminUrl: string;
-  backend: ServiceClient;
+  backend: BackendClient;
   postgresVersion: string;
 }
 
 /**
- * Starts embedded PostgreSQL and the backend exactly as the suite does (same provisioning, same
- * child process), runs `work`, and stops everything afterwards — also when `work` throws.
+ * Starts embedded PostgreSQL and our services exactly as the suite does (targets/ours.yaml: same
+ * provisioning, same child processes), runs `work`, and stops everything afterwards — also when
+ * `work` throws. The bench speaks the backend's admin API with the secret the run gave it.
  */
 export async function withBenchSystem<T>(work: (system: BenchSystem) => Promise<T>): Promise<T> {
-  const settings = loadSuiteSettings();
-  const database = new EmbeddedDatabase(settings.postgresMaxConnections);
-  let local: LocalSystem | undefined;
+  const environment = new EmbeddedEnvironment(loadSuiteSettings());
+  let system: TargetSystem | undefined;
   try {
-    const adminUrl = await database.start();
-    local = await LocalSystem.start(adminUrl, 'embedded', settings);
-    const { backendUrl, adminToken } = local.deployment;
+    const platform = await environment.start();
+    const { description, file } = loadTargetDescription('ours');
+    system = await TargetSystem.start(description, file, platform);
+    const backend = system.targets.backend!;
     return await work({
-      adminUrl,
-      backend: new ServiceClient('backend', backendUrl, adminToken),
-      postgresVersion: await serverVersion(adminUrl),
+      adminUrl: platform.adminUrl!,
+      backend: new BackendClient('backend', backend.url, system.secretValue('admin')),
+      postgresVersion: await serverVersion(platform.adminUrl!),
     });
   } finally {
-    await local?.stop();
-    await database.stop();
+    await system?.stop();
+    await environment.stop();
   }
 }
 
@@ -45,7 +47,7 @@ async function serverVersion(adminUrl: string): Promise<string> {
 
 /** Applies a pool shape through the admin API and fails loudly if the service refuses it. */
 export async function configureBackendPool(
-  backend: ServiceClient,
+  backend: BackendClient,
   limits: { poolSize: number; maxOverflow: number; poolTimeoutSeconds: number; maxQueue: number },
 ): Promise<void> {
   const outcome = await backend.configurePool(limits);

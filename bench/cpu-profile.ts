@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector';
 import path from 'node:path';
-import { RESULTS_DIR } from './report';
+import { RESULTS_DIR } from './results-dir';
 
 /**
  * CPU profiles of a phase of this process, in V8's .cpuprofile format (the one `node --cpu-prof`

@@ -1,6 +1,6 @@
 import { Duration } from '../support/duration';
 import { eventually } from '../support/eventually';
-import type { ServiceClient } from '../support/clients/service-client';
+import type { BackendClient as ServiceClient } from './backend-client';
 import { configureBackendPool } from './bench-system';
 import { runLoad, type LoadResult } from './http-load';
 import { LatencyHistogram, round, type LatencySummary } from './latency-histogram';

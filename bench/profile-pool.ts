@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { EmbeddedDatabase } from '../testkit/embedded-database';
 import { profileDuring, profileSummaryFile, renderTop, saveProfile, selfTimeByOwner, topSelfTime, type CpuProfile, type PoolProfileSummary } from './cpu-profile';
 import { poolContenders, runRound, type Contender } from './pool-overhead';
-import { RESULTS_DIR } from './report';
+import { RESULTS_DIR } from './results-dir';
 
 /*
  * Where the pool layer's time goes, on bench/pool-overhead.ts's workload (64 closed-loop callers,

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import pg from 'pg';
-import type { ServiceClient } from '../support/clients/service-client';
+import type { BackendClient as ServiceClient } from './backend-client';
 import { parsePrometheusText } from '../support/targets/metric-maps';
 import { configureBackendPool } from './bench-system';
 import { LatencyHistogram, round } from './latency-histogram';

@@ -1,6 +1,6 @@
 import { Duration } from '../support/duration';
 import { eventually } from '../support/eventually';
-import type { ServiceClient } from '../support/clients/service-client';
+import type { BackendClient as ServiceClient } from './backend-client';
 import { parsePrometheusText } from '../support/targets/metric-maps';
 import { configureBackendPool } from './bench-system';
 import { round } from './latency-histogram';

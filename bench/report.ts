@@ -9,7 +9,9 @@ import type { RefusalLatencyResult } from './refusal-latency';
 import type { SuiteCostResult } from './suite-cost';
 import type { SustainableRateResult } from './sustainable-rate';
 
-export const RESULTS_DIR = path.join(__dirname, 'results');
+import { RESULTS_DIR } from './results-dir';
+
+export { RESULTS_DIR };
 
 export interface Machine {
   cpus: number;

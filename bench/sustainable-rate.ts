@@ -1,4 +1,4 @@
-import type { ServiceClient } from '../support/clients/service-client';
+import type { BackendClient as ServiceClient } from './backend-client';
 import { configureBackendPool } from './bench-system';
 import { runLoad } from './http-load';
 import { round } from './latency-histogram';

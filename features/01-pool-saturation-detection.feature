@@ -31,12 +31,12 @@ Feature: Pool saturation detection
         | 10    | 30      | waits in the queue and succeeds once a connection frees up |
 
       Examples: timed out after the pool timeout
-        | queue | timeout | outcome                                                        |
-        | 10    | 1       | is refused with 503 at the pool timeout and a Retry-After hint |
+        | queue | timeout | outcome                                                                   |
+        | 10    | 1       | is refused with backpressure at the pool timeout, with a Retry-After hint |
 
       Examples: refused at once when the queue is full
-        | queue | timeout | outcome                                            |
-        | 0     | 30      | is refused at once with 429 and a Retry-After hint |
+        | queue | timeout | outcome                                                       |
+        | 0     | 30      | is refused with backpressure at once, with a Retry-After hint |
 
   Rule: Health follows saturation, and no connection leaks
 

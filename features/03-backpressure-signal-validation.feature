@@ -17,58 +17,66 @@ Feature: Backpressure signal validation
       Given the backend pool lets 2 requests wait
       And 3 operations each hold a backend connection for 5 seconds
       When 5 requests that need the database arrive at once
-      Then 3 of them are refused at once with 429 and 2 with 503 at the pool timeout, each with a Retry-After hint
-      And every refusal uses the same problem format with a client-friendly message
+      Then 3 of them are refused at once because the queue is full and 2 at the pool timeout, each with backpressure and a Retry-After hint
+      And every refusal uses one consistent format with a client-friendly message
       And the backend stays up and has answered no request with a 500
-      And every request is accounted for: 3 succeeded, 3 refused with 429, 2 refused with 503 and none unexplained
+      And every request is accounted for: 3 succeeded, 3 refused because the queue was full, 2 refused at the pool timeout, none unexplained
       When the blocking operations have finished
       Then the same 5 requests succeed again
       When 3 operations again hold a backend connection for 5 seconds and 5 requests arrive at once
       Then the backend answers them as it did the first time, with the same places in the queue
 
-  Rule: WebSocket clients get an error frame with a retry hint, and stay connected
+  Rule: WebSocket clients get an error message with a retry hint, and stay connected
 
+    @needs-websocket
     Scenario Outline: A WebSocket client asks for data while three blocking operations hold every connection (<signal>)
       Given the backend pool lets <queue> requests wait
       And a WebSocket client signed in as the test user
       And 3 operations each hold a backend connection for 5 seconds
       When the WebSocket client asks for data from the database
-      Then it receives a "<code>" error frame with status <status> and a retry hint
+      Then it receives an error message saying <why>, with a retry hint
       And its connection stays open and answers a ping
       When the blocking operations have finished
       Then the WebSocket client's next request succeeds
-      And every request is accounted for: 4 succeeded, <queue full> refused with 429, <timed out> refused with 503 and none unexplained
+      And every request is accounted for: 4 succeeded, <queue full> refused because the queue was full, <timed out> refused at the pool timeout, none unexplained
 
       Examples: waited the pool timeout
-        | signal    | queue | code           | status | queue full | timed out |
-        | timed out | 10    | POOL_EXHAUSTED | 503    | 0          | 1         |
+        | signal    | queue | why                  | queue full | timed out |
+        | timed out | 10    | the wait timed out   | 0          | 1         |
 
       Examples: the queue was full
-        | signal     | queue | code            | status | queue full | timed out |
-        | queue full | 0     | POOL_QUEUE_FULL | 429    | 1          | 0         |
+        | signal     | queue | why                | queue full | timed out |
+        | queue full | 0     | the queue is full  | 1          | 0         |
 
-  Rule: Only a client with a valid token gets a WebSocket
+  Rule: Only a client with a valid token gets through, over HTTP and WebSocket alike
 
-    Scenario Outline: A WebSocket client with <token> is refused
-      When a WebSocket client tries to connect with <token>
-      Then the connection is refused as unauthorized because "<reason>"
-      And the auth service refuses the same token over HTTP because "<reason>"
+    @needs-sign-in
+    Scenario Outline: A client with <token> is refused
+      When a client presents <token>
+      Then the auth service refuses it as unauthorized
+      And the refusal says why: <reason>
+      And a WebSocket client with the same token is refused as unauthorized
 
       Examples:
-        | token                         | reason                           |
-        | no token                      | no token was given               |
-        | an expired token              | the token has expired            |
-        | a forged token                | the token signature is not valid |
-        | a token signed by another key | the token signature is not valid |
-        | an unsigned token             | not signed with EdDSA            |
+        | token                         | reason                       |
+        | no token                      | no token was given           |
+        | a forged token                | its signature is not valid   |
+        | a token signed by another key | its signature is not valid   |
+        | an unsigned token             | it is not signed             |
+
+      @needs-expired-token
+      Examples: a token that has expired
+        | token            | reason          |
+        | an expired token | it has expired  |
 
   Rule: A login storm gets backpressure from the auth service, never a 500
 
+    @needs-sign-in
     Scenario: Thirty logins at once on an auth pool of one connection
       Given the auth pool has pool size 1, max overflow 0 and a pool timeout of 1 second
       And the auth pool lets 2 requests wait
       When 30 users log in at once
-      Then every login succeeds or is refused with 429 or 503 and a Retry-After hint
+      Then every login succeeds or is refused with backpressure and a Retry-After hint
       And every login asked the auth pool for a connection exactly once
       And the auth stays up and has answered no request with a 500
       And every request is accounted for, none unexplained

@@ -16,6 +16,7 @@ Feature: Connection leak detection and prevention
       Then 15 operations succeeded and 5 failed with a database error
       And the backend active connection count peaked at 6 and returned to its baseline
       And the backend pool counted 20 connections acquired and 20 released
+      And the backend kept the same server connections through the failures, closing none of them
       And every backend connection is back in the pool
 
   Rule: The connection count does not drift over time
@@ -23,7 +24,7 @@ Feature: Connection leak detection and prevention
     @needs-database
     Scenario Outline: <rounds> rounds of twenty operations leave the same connections open
       When <rounds> rounds of 20 operations run against the backend, 5 of them failing each time
-      Then after every round the backend held no connection, closed its overflow, kept the same number open and idle, and the database agreed
+      Then after every round the backend held no connection, closed its overflow, kept the same server connections open and idle, and the database agreed
 
       Examples: repeated rounds
         | rounds |
@@ -31,7 +32,7 @@ Feature: Connection leak detection and prevention
 
   Rule: No zombie connection survives garbage collection
 
-    @needs-database @needs-fault-injection
+    @needs-database @needs-leak-on-command @needs-collect-garbage @needs-leak-report
     Scenario: A connection dropped without release is found after garbage collection and reclaimed
       When a backend request drops its connection without giving it back
       And the backend collects its garbage
@@ -42,7 +43,7 @@ Feature: Connection leak detection and prevention
 
   Rule: A connection held past the leak threshold is reported, then reclaimed
 
-    @needs-database @needs-fault-injection
+    @needs-database @needs-leak-on-command @needs-leak-report
     Scenario: A deliberately leaked connection is detected, reclaimed, and health recovers
       Given the backend treats a connection held longer than 2 seconds as leaked, reporting it without reclaiming it
       When a backend request keeps its connection and never gives it back

@@ -9,7 +9,7 @@ Feature: Multi-service pool isolation
 
   Rule: Exhausting the backend's pool does not cascade to the auth service
 
-    @needs-database
+    @needs-database @needs-sign-in
     Scenario: Auth keeps its normal speed while the backend pool is exhausted
       Given the normal speed of 20 auth sign-ins (login and token check) has been measured
       When 5 operations each hold a backend connection for 15 seconds
@@ -25,6 +25,7 @@ Feature: Multi-service pool isolation
     timeout of 30 seconds, longer than the operations hold theirs. So it is answered with its data
     once a connection is free, not refused.
 
+    @needs-websocket @needs-sign-in
     Scenario: A WebSocket client connected before the exhaustion gets its data once a connection is free
       Given a WebSocket client signed in as the test user
       When 5 operations each hold a backend connection for 15 seconds

@@ -9,7 +9,7 @@ Feature: Bad input is refused clearly
     It stops at once with exit code 2 and one line, before it listens; the instance already
     running is not disturbed.
 
-    @needs-local-services
+    @needs-spawn-instance
     Scenario Outline: A new backend refuses to start with <variable> set to "<value>"
       When a new backend process starts with <variable> set to "<value>"
       Then it stops before listening, with exit code 2 and one line that names <variable> and the value, and says: <allowed>
@@ -29,7 +29,7 @@ Feature: Bad input is refused clearly
         | PORT           | 70000 | an integer from 0 to 65535 |
         | LEAK_RECLAIM   | maybe | "on" or "off"              |
 
-    @needs-local-services
+    @needs-spawn-instance
     Scenario Outline: A new backend refuses to start with a bad <variable>, without repeating the secret
       When a new backend process starts with <variable> set to "<value>"
       Then it stops before listening, with exit code 2 and one line that names <variable> but not the secret, and says: <allowed>
@@ -43,6 +43,7 @@ Feature: Bad input is refused clearly
 
   Rule: An administrator's invalid pool change is refused and changes nothing
 
+    @needs-pool-admin
     Scenario Outline: Setting the backend pool's <setting> to <value> is refused
       When an administrator sets the backend pool's <setting> to <value>
       Then it is refused with 400 and a problem that says: <says>
@@ -64,6 +65,7 @@ Feature: Bad input is refused clearly
         | setting   | value | says                                                            |
         | burstSize | 5     | burstSize=5 is not allowed: expected one of the fields poolSize |
 
+    @needs-pool-admin
     Scenario Outline: <request> is refused, and the pool limits stay as they were
       When a client sends <request>
       Then it is refused with <status> and a problem that says: <says>
@@ -83,6 +85,7 @@ Feature: Bad input is refused clearly
 
   Rule: A malformed request is refused with a 4xx that names the problem, never a 500
 
+    @needs-pool-admin
     Scenario Outline: <request> is refused with <status>
       When a client sends <request>
       Then it is refused with <status> and a problem that says: <says>
@@ -106,6 +109,7 @@ Feature: Bad input is refused clearly
 
   Rule: WebSocket garbage gets an error frame, and the socket and the service stay up
 
+    @needs-house-web-socket
     Scenario Outline: A WebSocket client that sends <frame> is told what was wrong
       Given a WebSocket client signed in as the test user
       When it sends <frame>
@@ -127,6 +131,7 @@ Feature: Bad input is refused clearly
         | a request with a field it does not know | Unrecognized key: "sql"                      |
         | a request without an id                 | id: Invalid input                            |
 
+    @needs-house-web-socket
     Scenario Outline: A frame of <size> KB, over the 16 KB limit, closes only that socket
       Given a WebSocket client signed in as the test user
       When it sends a frame of <size> KB
@@ -138,6 +143,7 @@ Feature: Bad input is refused clearly
         | 17   |
         | 1024 |
 
+    @needs-house-web-socket
     Scenario Outline: A flood of <count> requests at once on one socket: 8 run at a time, the rest are refused
       Each socket may have 8 requests running at once; more are refused at once with a retry hint
       instead of piling up in the pool's queue, where they would crowd out every other client.

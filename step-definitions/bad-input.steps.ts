@@ -6,7 +6,7 @@ import {
   expectFloodAnswered,
   expectKeptServing,
   expectRefusedWith,
-  expectShapeUnchanged,
+  expectLimitsUnchanged,
   expectStartRefused,
   expectWebSocketClientServed,
 } from '../support/expectations/bad-input';
@@ -14,7 +14,7 @@ import type { ServiceName } from '../support/system-under-test';
 import {
   awaitSocketClose,
   badInputOf,
-  currentShape,
+  currentLimits,
   floodWithHolds,
   sendBadFrame,
   sendBadRequest,
@@ -56,7 +56,7 @@ Then('it is refused with {int} and a problem that says: {}', function (this: Poo
 });
 
 Then('the {service} pool limits are what they were', async function (this: PoolWorld, service: ServiceName) {
-  expectShapeUnchanged(badInputOf(this), service, await currentShape(this, service));
+  expectLimitsUnchanged(badInputOf(this), service, await currentLimits(this, service));
 });
 
 Then('the {service} keeps serving other clients', async function (this: PoolWorld, service: ServiceName) {

@@ -6,13 +6,11 @@ import { expectOpenAndAnswered } from '../support/expectations/websocket';
 import { capacityOf } from '../support/pool-shape';
 import { measureNormalSpeed, signInsDuringExhaustion, signInsOf } from '../support/tasks/sign-in';
 import { openAnotherSignedInWebSocket } from '../support/tasks/websocket-sessions';
-import { describeEvidence } from '../support/monitoring/pool-timeline';
+import { describeEvidence } from '../support/targets/evidence';
 import { FRESH_PING_WITHIN_MS, WAIT } from '../support/timeouts';
 import type { PoolWorld } from '../support/world';
 
 Given('the normal speed of {int} auth sign-ins \\(login and token check) has been measured', async function (this: PoolWorld, count: number) {
-  // Normal means healthy: pressure left by an earlier scenario must age out of the health window first.
-  await eventually(async () => expectHealth('auth', await this.health('auth'), ['healthy']), { within: WAIT.settle });
   await measureNormalSpeed(this, count);
 });
 
@@ -27,7 +25,7 @@ Then('the backend pool was still exhausted when those sign-ins ended', async fun
   if (!duringWindow || !backendAtEnd) throw new Error('no sign-ins were measured during the exhaustion in this scenario');
   const timeline = this.sampled('backend');
   const sampled = timeline.samplesOf('backend', duringWindow).map((s) => ({ at: timeline.startedAt + s.t, active: s.active, waiting: s.waiting }));
-  const judged = expectExhaustedThroughout([...sampled, backendAtEnd], capacityOf(this.shapeOf('backend')), duringWindow);
+  const judged = expectExhaustedThroughout([...sampled, backendAtEnd], capacityOf(this.settingsOf('backend')), duringWindow);
   this.attach(`exhausted in all ${judged.readings} readings of the backend pool while the sign-ins ran, the last ${judged.lastAtMs} ms after they ended`);
 });
 
@@ -46,6 +44,6 @@ Then('the auth pool saw no timeout, refusal or error, and its health stayed heal
 
 Then('the backend and auth each connect as their own database role, within its connection limit', async function (this: PoolWorld) {
   const audit = this.requireAudit();
-  const usage = expectOwnRolesWithinLimits({ backend: await audit.rolesOf('backend'), auth: await audit.rolesOf('auth') });
+  const usage = expectOwnRolesWithinLimits(Object.fromEntries(await Promise.all(this.services.map(async (service) => [service, await audit.rolesOf(this.target(service).applicationName)] as const))));
   await this.attach(JSON.stringify(usage, null, 1), { mediaType: 'application/json', fileName: 'roles.json' });
 });

@@ -11,16 +11,17 @@ import {
   expectNoDrift,
   expectOperationOutcomes,
   expectReportedInTime,
+  expectSameBackends,
   expectServerSessionTerminated,
 } from '../support/expectations/leak';
 import type { ServiceName } from '../support/system-under-test';
-import { changeLeakDetection, collectGarbage, configureLeakDetection, lastLeak, leakCheckEveryMs, leakConnection, sessionsKilledNow } from '../support/tasks/leak-connections';
+import { collectGarbage, configureLeakDetection, lastLeak, leakConnection, leakEventOf, sessionsKilledNow } from '../support/tasks/leak-connections';
 import { lastRound, roundsOf, runOperationRound } from '../support/tasks/operation-rounds';
 import { STEP, WAIT } from '../support/timeouts';
 import type { PoolWorld } from '../support/world';
 
 Given('the {service} treats a connection held longer than {duration} as leaked, reporting it without reclaiming it', async function (this: PoolWorld, service: ServiceName, threshold: Duration) {
-  await configureLeakDetection(this, service, { thresholdSeconds: threshold.seconds, reclaim: false, traceCheckouts: true });
+  await configureLeakDetection(this, service, { threshold, reclaim: false, trace: true });
 });
 
 When('{int} operations run against the {service}, {int} of them failing inside the database', async function (this: PoolWorld, count: number, service: ServiceName, failing: number) {
@@ -40,11 +41,11 @@ When('a {service} request drops its connection without giving it back', async fu
 });
 
 When('the {service} collects its garbage', async function (this: PoolWorld, service: ServiceName) {
-  await collectGarbage(this.testApi(service));
+  await collectGarbage(this, service);
 });
 
 When('the {service} is told to reclaim leaked connections', async function (this: PoolWorld, service: ServiceName) {
-  await changeLeakDetection(this, service, { reclaim: true });
+  await configureLeakDetection(this, service, { reclaim: true }, { drained: false });
 });
 
 // The round these speak of is the scenario's last one, against whichever service it ran.
@@ -54,8 +55,7 @@ Then('{int} operations succeeded and {int} failed with a database error', functi
 });
 
 Then('the {service} active connection count peaked at {int} and returned to its baseline', async function (this: PoolWorld, service: ServiceName, peak: number) {
-  const round = roundsOf(this, service).at(-1)!;
-  const timeline = this.sampled(service);
+  const [round, timeline] = [roundsOf(this, service).at(-1)!, this.sampled(service)];
   expectActivePeaked(timeline, round, peak);
   await eventually(() => expectActiveBackAtBaseline(timeline, round), { within: WAIT.settle });
 });
@@ -64,30 +64,30 @@ Then('the {service} pool counted {int} connections acquired and {int} released',
   expectLifecycleCounted(roundsOf(this, service).at(-1)!, acquired, released);
 });
 
-Then('after every round the {service} held no connection, closed its overflow, kept the same number open and idle, and the database agreed', function (this: PoolWorld, service: ServiceName) {
+Then('the {service} kept the same server connections through the failures, closing none of them', function (this: PoolWorld, service: ServiceName) {
+  this.attach(`server connections: ${JSON.stringify(expectSameBackends(roundsOf(this, service).at(-1)!))}`);
+});
+
+Then('after every round the {service} held no connection, closed its overflow, kept the same server connections open and idle, and the database agreed', function (this: PoolWorld, service: ServiceName) {
   expectNoDrift(roundsOf(this, service), this.target(service));
 });
 
 Then('the {service} reports that connection as leaked, with its age and where it was taken', async function (this: PoolWorld, service: ServiceName) {
-  const client = this.testApi(service);
   const mark = lastLeak(this, service);
-  const event = await eventually(async () => expectLeakEvent(await client.leakReport(), mark, 'reported'), { within: WAIT.settle });
-  const { settings } = await client.leakReport();
-  const timing = expectReportedInTime(event, mark, settings.thresholdSeconds * 1000, leakCheckEveryMs(settings.thresholdSeconds));
+  const { event, settings } = await leakEventOf(this, service, mark, (report) => expectLeakEvent(report, mark, 'reported'));
+  const timing = expectReportedInTime(event, mark, settings.thresholdSeconds * 1000, settings.checkEveryMs);
+  expectLeakReported(event, mark, await this.target(service).poolState());
   this.attach(`leak reported at age ${timing.ageMs} ms (allowed ${timing.boundsMs.join(' to ')} ms); ${timing.fromRequestMs.earliest} to ${timing.fromRequestMs.latest} ms after the leaking request, by the suite's clock`);
-  expectLeakReported(event, mark, /fault-routes\.ts/, await client.poolSnapshot());
 });
 
 Then('the {service} reports that connection as {word}', async function (this: PoolWorld, service: ServiceName, action: string) {
   if (action !== 'reclaimed' && action !== 'collected') throw new Error(`"${action}" is not how a leak is taken back: reclaimed or collected`);
-  const client = this.testApi(service);
   const mark = lastLeak(this, service);
-  const event = await eventually(async () => expectLeakEvent(await client.leakReport(), mark, action), { within: WAIT.settle });
-  expectLeakTakenBack(event, await client.leakReport(), mark, await client.poolSnapshot());
+  const { event, report } = await leakEventOf(this, service, mark, (now) => expectLeakEvent(now, mark, action));
+  expectLeakTakenBack(event, report, mark, await this.target(service).poolState());
 });
 
 Then('the database terminated that {service} server connection, leaving no zombie behind', async function (this: PoolWorld, service: ServiceName) {
-  const mark = lastLeak(this, service);
-  const audit = this.requireAudit();
+  const [mark, audit] = [lastLeak(this, service), this.requireAudit()];
   await eventually(async () => expectServerSessionTerminated(mark, await audit.backendExists(mark.leak.serverProcessId), await sessionsKilledNow(audit, mark)), { within: WAIT.settle });
 });

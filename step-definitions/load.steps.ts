@@ -1,7 +1,7 @@
 import { Then, When } from '@cucumber/cucumber';
 import type { Duration } from '../support/duration';
 import { expectErrorRateBelow, expectLatencyBelow, expectLoadAccurate, expectLoadCountedByService } from '../support/expectations/load';
-import { describeEvidence } from '../support/monitoring/pool-timeline';
+import { describeEvidence } from '../support/targets/evidence';
 import { steadyLoad, sustainedWithSpikes } from '../support/load/profiles';
 import type { ServiceName } from '../support/system-under-test';
 import { generateLoad, holdPerRequest, lastLoad, poolCapacity, scaled } from '../support/tasks/generate-load';

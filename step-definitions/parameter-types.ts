@@ -1,5 +1,5 @@
 import { defineParameterType } from '@cucumber/cucumber';
-import type { BadTokenKind } from '../support/clients/auth-client';
+import type { BadTokenKind } from '../support/targets/token-maker';
 import type { HealthStatus } from '../support/clients/contract';
 import { Duration } from '../support/duration';
 import type { PoolShape } from '../support/pool-shape';

@@ -1,34 +1,38 @@
-import { Then, When } from '@cucumber/cucumber';
+import { Given, Then, When } from '@cucumber/cucumber';
 import type { Duration } from '../support/duration';
-import { eventually } from '../support/eventually';
+import { expectAccounted, refusalKindOf } from '../support/expectations/accounting';
+import { expectOneFormat } from '../support/expectations/backpressure';
 import {
-  answersWith,
-  expectCountedRefusals,
-  expectGrantsInArrivalOrder,
+  expectAllTimedOutAtPoolTimeout,
+  expectCountedTimeouts,
   expectHoldersSucceeded,
-  expectOneProblemFormat,
   expectQueue,
   expectQueueLengthFollowed,
   expectRefusalSplit,
   expectSameAnswers,
+  expectServedInArrivalOrder,
   expectSucceededAgain,
   expectWaitTimes,
-  expectAllTimedOutAtPoolTimeout,
 } from '../support/expectations/queue';
+import { machinePace } from '../support/monitoring/machine-pace';
 import type { ServiceName } from '../support/system-under-test';
-import { describeEvidence } from '../support/monitoring/pool-timeline';
-import { accountForEveryRequest, waitsSinceStart } from '../support/tasks/service-counts';
 import { answersOf, burstsOf, repeatBurst, sendBurst } from '../support/tasks/bursts';
-import { queueOneAfterAnother, startQuickRequests } from '../support/tasks/requests';
+import { holdStaggered, staggerOf } from '../support/tasks/hold-connections';
+import { judgeReadings, queueOneAfterAnother, queuedHoldOf, startQuickRequests, startQuickRequestsSpread } from '../support/tasks/requests';
+import { gatherAccounts, waitsSinceStart } from '../support/tasks/service-counts';
 import { AT_ONCE_MS, AT_POOL_TIMEOUT } from '../support/timeouts';
 import type { PoolWorld } from '../support/world';
 
-When('{int} quick operations need a {service} connection while the pool is exhausted', function (this: PoolWorld, count: number, service: ServiceName) {
-  startQuickRequests(this, service, count, 'quick');
+When('{int} quick operations need a {service} connection while the pool is exhausted, arriving {duration} apart', async function (this: PoolWorld, count: number, service: ServiceName, gap: Duration) {
+  await startQuickRequestsSpread(this, service, count, gap, 'quick');
 });
 
-When('{int} quick operations queue for a {service} connection one after another', async function (this: PoolWorld, count: number, service: ServiceName) {
-  await queueOneAfterAnother(this, service, count, 'queued');
+Given('{int} operations hold a {service} connection, the first for {duration} and each next one {duration} longer', async function (this: PoolWorld, count: number, service: ServiceName, first: Duration, step: Duration) {
+  await holdStaggered(this, service, count, first, step);
+});
+
+When('{int} more operations queue for a {service} connection one after another, each holding it for {duration} once served', async function (this: PoolWorld, count: number, service: ServiceName, hold: Duration) {
+  await queueOneAfterAnother(this, service, count, 'queued', hold);
 });
 
 When('{int} requests that need the database arrive at once', async function (this: PoolWorld, count: number) {
@@ -43,78 +47,71 @@ When('the blocking operations have finished', async function (this: PoolWorld) {
   await this.operations.settled('holder');
 });
 
-// In every channel the service reports through (our services: the JSON snapshot and Prometheus), or
-// from the best evidence the target gives when it reports nothing itself.
+// In every channel the service reports through (ours: JSON and Prometheus), checked well before the pool timeout ends the waits.
 Then('{int} operations hold {service} connections and {int} requests wait in the queue', async function (this: PoolWorld, active: number, service: ServiceName, waiting: number) {
-  // Checked well before the pool timeout ends the waits.
-  const within = this.shapeOf(service).poolTimeout.ms * 0.6;
-  const channels = await eventually(async () => {
-    const own = await this.target(service).ownReports();
-    const readings = own.length > 0 ? own : [await this.pool(service)];
-    for (const reading of readings) expectQueue(reading, active, waiting);
-    return readings.map((reading) => describeEvidence(reading.evidence));
-  }, { within });
+  const channels = await judgeReadings(this, service, (reading) => expectQueue(reading, active, waiting), this.settingsOf(service).poolTimeout.ms * 0.6);
   this.attach(`evidence: ${channels.join(' and ')}`);
 });
 
-Then('the {int} waiting requests are refused with 503 at the {duration} pool timeout, not earlier and at most {duration} later', async function (this: PoolWorld, count: number, timeout: Duration, late: Duration) {
-  const refused = expectCountedRefusals(await this.operations.settled(), count);
-  const measured = expectAllTimedOutAtPoolTimeout(refused, timeout, { earlyMs: AT_POOL_TIMEOUT.earlyMs, lateMs: late.ms });
-  this.attach(`timed out after ${(measured.minMs / 1000).toFixed(3)}–${(measured.maxMs / 1000).toFixed(3)} s (pool timeout ${timeout})`);
+Then('the {int} waiting requests are refused with backpressure at the pool timeout, the last as promptly as the first', async function (this: PoolWorld, count: number) {
+  const backend = this.target('backend');
+  const refused = expectCountedTimeouts(await this.operations.settled(), count, backend);
+  const figures = expectAllTimedOutAtPoolTimeout(refused, backend.refusals, backend.settings, AT_POOL_TIMEOUT, await machinePace());
+  this.attach(`refused ${figures.latenessMs.join(', ')} ms past the ${backend.settings.poolTimeout} pool timeout (allowed spread ${figures.allowedSpreadMs} ms, machine pace ${figures.paceMs.toFixed(0)} ms)`);
 });
 
-// Every series of it the service reports (our services: the JSON snapshot and Prometheus), sample by sample.
+// Every series of it the service reports (ours: JSON and Prometheus), sample by sample.
 Then('the {service} queue length metric followed the number of waiting requests over time', async function (this: PoolWorld, service: ServiceName) {
   const timeline = this.sampled(service);
-  const waiters = await answersWith(this.operations, 503);
+  const waiters = (await this.operations.settled()).filter((o) => refusalKindOf(o, this.target(service).refusals, this.settingsOf(service)) === 'timedOut');
   for (const [channel, series] of Object.entries(timeline.ownSeries(service, 'waiting', 'the number of waiting requests over time, as the service reports it'))) {
-    const followed = expectQueueLengthFollowed(series, timeline.startedAt, `${service} ${channel}`, waiters);
-    this.attach(`${channel}: waiting count checked in ${followed.samples} samples; peak ${followed.peak}; ${followed.plateau} samples at the full queue`);
+    this.attach(`${channel}: ${JSON.stringify(expectQueueLengthFollowed(series, timeline.startedAt, `${service} ${channel}`, waiters))}`);
   }
 });
 
 Then("the {service}'s own wait times show the {int} waits that reached the pool timeout and none longer", async function (this: PoolWorld, service: ServiceName, timedOut: number) {
   await this.operations.settled();
-  const figures = expectWaitTimes(await waitsSinceStart(this, service), timedOut, this.shapeOf(service).poolTimeout, AT_POOL_TIMEOUT);
-  this.attach(JSON.stringify(figures), 'application/json');
+  this.attach(JSON.stringify(expectWaitTimes(await waitsSinceStart(this, service), timedOut, this.settingsOf(service).poolTimeout, AT_POOL_TIMEOUT)), 'application/json');
 });
 
 Then('the {int} operations holding connections succeed', async function (this: PoolWorld, count: number) {
-  expectHoldersSucceeded(await this.operations.settled('holder'), count);
+  expectHoldersSucceeded(await this.operations.settled('holder'), count, (o) => this.target('backend').succeeded(o));
 });
 
 Then('the {service} served the queued operations in the order they arrived, each before the pool timeout', async function (this: PoolWorld, service: ServiceName) {
-  const grants = expectGrantsInArrivalOrder(await this.operations.settled('queued'), this.shapeOf(service).poolTimeout);
-  this.attach(JSON.stringify(grants), 'application/json');
+  const target = this.target(service);
+  const order = expectServedInArrivalOrder(await this.operations.settled('queued'), queuedHoldOf(this), target.settings.poolTimeout, staggerOf(this).ms / 3, target.abilities.grantOrder);
+  this.attach(JSON.stringify(order), 'application/json');
 });
 
-Then('every request is accounted for: {int} succeeded, {int} refused with 429, {int} refused with 503 and none unexplained', async function (this: PoolWorld, succeeded: number, queueFull: number, timedOut: number) {
-  await accountForEveryRequest(this, { succeeded, queueFull, timedOut });
+Then('every request is accounted for: {int} succeeded, {int} refused because the queue was full, {int} refused at the pool timeout, none unexplained', async function (this: PoolWorld, succeeded: number, queueFull: number, timedOut: number) {
+  for (const line of expectAccounted(await gatherAccounts(this), (service) => this.target(service as ServiceName), { succeeded, queueFull, timedOut })) this.attach(line);
 });
 
 Then('every request is accounted for, none unexplained', async function (this: PoolWorld) {
-  await accountForEveryRequest(this);
+  for (const line of expectAccounted(await gatherAccounts(this), (service) => this.target(service as ServiceName))) this.attach(line);
 });
 
-Then('{int} of them are refused at once with 429 and {int} with 503 at the pool timeout, each with a Retry-After hint', async function (this: PoolWorld, queueFull: number, timedOut: number) {
-  const times = expectRefusalSplit(await this.operations.settled('request'), queueFull, timedOut, this.shapeOf('backend'), { ...AT_POOL_TIMEOUT, atOnceMs: AT_ONCE_MS });
+Then('{int} of them are refused at once because the queue is full and {int} at the pool timeout, each with backpressure and a Retry-After hint', async function (this: PoolWorld, queueFull: number, timedOut: number) {
+  const times = expectRefusalSplit(await this.operations.settled('request'), queueFull, timedOut, this.target('backend'), { ...AT_POOL_TIMEOUT, atOnceMs: AT_ONCE_MS });
   this.attach(`refused after (ms): ${JSON.stringify(times)}`);
 });
 
-Then('every refusal uses the same problem format with a client-friendly message', async function (this: PoolWorld) {
-  await expectOneProblemFormat(this.operations);
+Then('every refusal uses one consistent format with a client-friendly message', async function (this: PoolWorld) {
+  const backend = this.target('backend');
+  const refusals = (await this.operations.settled()).filter((o) => refusalKindOf(o, backend.refusals, backend.settings) !== undefined);
+  this.attach(`one format: ${expectOneFormat(refusals, (o) => refusalKindOf(o, backend.refusals, backend.settings)!, backend.refusals, backend.settings)}`);
 });
 
+// Each refusal by the same standard as the first time (at once; at the pool timeout), then the same answers and places.
 Then('the {service} answers them as it did the first time, with the same places in the queue', async function (this: PoolWorld, service: ServiceName) {
   const [before, now] = [await answersOf(this, burstsOf(this)[0]!), await answersOf(this, burstsOf(this).at(-1)!)];
-  // Each refusal by the same standard as the first time (at once; at the pool timeout), then the same answers.
-  const refused = (status: number) => before.requests.filter((o) => o.status === status).length;
-  const times = expectRefusalSplit([...now.requests], refused(429), refused(503), this.shapeOf(service), { ...AT_POOL_TIMEOUT, atOnceMs: AT_ONCE_MS });
-  expectSameAnswers(service, before, now);
+  const times = expectRefusalSplit([...now.requests], ...(['queueFull', 'timedOut'] as const).map((kind) => before.requests.filter((o) => refusalKindOf(o, this.target(service).refusals, this.settingsOf(service)) === kind).length) as [number, number], this.target(service), { ...AT_POOL_TIMEOUT, atOnceMs: AT_ONCE_MS });
+  expectSameAnswers(service, before, now, this.target(service).refusals);
   this.attach(`the same answers and places (${JSON.stringify(now.places)}); refused again after (ms): ${JSON.stringify(times)}`);
 });
 
 Then('the same {int} requests succeed again', async function (this: PoolWorld, count: number) {
   startQuickRequests(this, 'backend', count, 'again');
-  expectSucceededAgain(await this.operations.settled('again'), count);
+  expectSucceededAgain(await this.operations.settled('again'), count, (o) => this.target('backend').succeeded(o));
 });

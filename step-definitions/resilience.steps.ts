@@ -18,7 +18,7 @@ When('the database terminates every {service} connection while quick requests ke
 });
 
 Then('the {service} process survived and kept answering its health check', async function (this: PoolWorld, service: ServiceName) {
-  expectSurvived(killOf(this), await this.testApi(service).health());
+  expectSurvived(killOf(this), await this.health(service));
 });
 
 Then('at least {int} connections were terminated', function (this: PoolWorld, count: number) {
@@ -41,18 +41,18 @@ Given('other clients hold all but {int} of the connections the database server a
   await fillServerConnectionSlots(this, 'backend', room);
 });
 
-Then('the operations the role\'s/server\'s limit leaves room for succeeded, and the rest were refused with 503, a Retry-After hint and the database\'s reason', async function (this: PoolWorld) {
-  this.attach(`room and holders by status: ${JSON.stringify(expectRefusalsBeyondRoom(roomOf(this), await this.operations.settled('holder')))}`);
+Then('the operations the role\'s/server\'s limit leaves room for succeeded, and the rest were refused with backpressure, a Retry-After hint and the database\'s reason', async function (this: PoolWorld) {
+  this.attach(`room and holders by status: ${JSON.stringify(expectRefusalsBeyondRoom(roomOf(this), await this.operations.settled('holder'), this.target('backend')))}`);
 });
 
 Given('connecting to the database takes the {service} {duration}', async function (this: PoolWorld, service: ServiceName, delay: Duration) {
   await slowDownConnecting(this, service, delay);
 });
 
-Then('that request is refused with 503 at the {duration} pool timeout, not earlier and at most {duration} later', async function (this: PoolWorld, timeout: Duration, late: Duration) {
+Then('that request is refused with backpressure at the pool timeout, not earlier and at most {duration} later', async function (this: PoolWorld, late: Duration) {
   const outcome = await this.operations.latest('extra').result;
-  expectTimedOutAtPoolTimeout(outcome, timeout, { earlyMs: AT_POOL_TIMEOUT.earlyMs, lateMs: late.ms });
-  this.attach(`refused after ${(outcome.ms / 1000).toFixed(3)} s (pool timeout ${timeout})`);
+  expectTimedOutAtPoolTimeout(outcome, this.target('backend').refusals, this.settingsOf('backend'), { earlyMs: AT_POOL_TIMEOUT.earlyMs, lateMs: late.ms });
+  this.attach(`refused after ${(outcome.ms / 1000).toFixed(3)} s (pool timeout ${this.settingsOf('backend').poolTimeout})`);
 });
 
 When('the slow connection has opened and connecting is fast again', async function (this: PoolWorld) {

@@ -1,10 +1,11 @@
 import { Given, Then, When } from '@cucumber/cucumber';
-import { badToken, type BadTokenKind } from '../support/clients/auth-client';
 import { expectHttpUnauthorized } from '../support/expectations/auth';
 import { expectSucceeded } from '../support/expectations/recovery';
-import { eventually } from '../support/eventually';
-import { expectErrorFrame, expectOpenAndAnswered, expectQueuedBehind, expectRefusedUnauthorized, expectServedOnceFree } from '../support/expectations/websocket';
-import { openSignedInWebSocket, startWebSocketRequest, tryWebSocketWith, webSocketsOf } from '../support/tasks/websocket-sessions';
+import { expectErrorMessage, expectOpenAndAnswered, expectQueuedBehind, expectReason, expectServedOnceFree, expectUpgradeRefused } from '../support/expectations/websocket';
+import { required } from '../support/targets/not-offered';
+import type { BadTokenKind } from '../support/targets/token-maker';
+import { readingWhileQueued } from '../support/tasks/requests';
+import { openSignedInWebSocket, pingScenarioSocket, presentToken, presentedToken, startWebSocketRequest, tryWebSocketWith, webSocketsOf } from '../support/tasks/websocket-sessions';
 import { PING_WITHIN_MS } from '../support/timeouts';
 import type { PoolWorld } from '../support/world';
 
@@ -16,29 +17,31 @@ When('the WebSocket client asks for data from the database', function (this: Poo
   startWebSocketRequest(this, 'ws');
 });
 
-Then('it receives a {string} error frame with status {int} and a retry hint', async function (this: PoolWorld, code: string, status: number) {
-  expectErrorFrame(await this.operations.latest('ws').result, code, status);
+Then('it receives an error message saying the wait timed out, with a retry hint', async function (this: PoolWorld) {
+  const backend = this.target('backend');
+  this.attach(`error message: ${JSON.stringify(expectErrorMessage(await this.operations.latest('ws').result, 'timedOut', required(backend.webSocket, 'a WebSocket', 'none is described'), backend.settings))}`);
+});
+
+Then('it receives an error message saying the queue is full, with a retry hint', async function (this: PoolWorld) {
+  const backend = this.target('backend');
+  this.attach(`error message: ${JSON.stringify(expectErrorMessage(await this.operations.latest('ws').result, 'queueFull', required(backend.webSocket, 'a WebSocket', 'none is described'), backend.settings))}`);
 });
 
 Then('its connection stays open and answers a ping', async function (this: PoolWorld) {
   const socket = webSocketsOf(this).webSocket;
-  expectOpenAndAnswered(socket, socket.isOpen ? await socket.ping(PING_WITHIN_MS) : undefined, PING_WITHIN_MS);
+  expectOpenAndAnswered(socket, await pingScenarioSocket(this, PING_WITHIN_MS), PING_WITHIN_MS);
 });
 
 Then('its request waits in the queue for a backend connection, and meanwhile its connection stays open and answers a ping', async function (this: PoolWorld) {
-  const request = this.operations.latest('ws');
-  const queuedBefore = this.operations.labelled('waiting').filter((op) => !op.outcome).length;
-  await eventually(async () => expectQueuedBehind(request, await this.pool('backend'), queuedBefore));
-  const socket = webSocketsOf(this).webSocket;
-  const pingMs = expectOpenAndAnswered(socket, socket.isOpen ? await socket.ping(PING_WITHIN_MS) : undefined, PING_WITHIN_MS);
-  // Still queued after the ping: the pong came while the request waited.
-  expectQueuedBehind(request, await this.pool('backend'), queuedBefore);
-  this.attach(`queued behind ${queuedBefore} waiting requests; ping answered in ${pingMs.toFixed(1)} ms while it waited`);
+  const { request, queuedBefore, before, pingMs, after } = await readingWhileQueued(this, 'backend', this.operations.latest('ws'), () => pingScenarioSocket(this, PING_WITHIN_MS));
+  expectQueuedBehind(request, before, queuedBefore);
+  expectOpenAndAnswered(webSocketsOf(this).webSocket, pingMs, PING_WITHIN_MS);
+  expectQueuedBehind(request, after, queuedBefore);
 });
 
 Then('the WebSocket client gets its data once a connection is free, within the pool timeout', async function (this: PoolWorld) {
-  const frame = expectServedOnceFree(await this.operations.latest('ws').result, await this.operations.settled('holder'), this.shapeOf('backend').poolTimeout, webSocketsOf(this).webSocket);
-  this.attach(`answer frame: ${JSON.stringify(frame)}`);
+  const answer = expectServedOnceFree(await this.operations.latest('ws').result, await this.operations.settled('holder'), this.settingsOf('backend').poolTimeout, webSocketsOf(this).webSocket);
+  this.attach(`answer: ${JSON.stringify(answer)}`);
 });
 
 Then("the WebSocket client's next request succeeds", async function (this: PoolWorld) {
@@ -46,14 +49,21 @@ Then("the WebSocket client's next request succeeds", async function (this: PoolW
   expectSucceeded(await this.operations.latest('ws').result, 'the WebSocket request');
 });
 
-When('a WebSocket client tries to connect with {badToken}', async function (this: PoolWorld, kind: BadTokenKind) {
-  await tryWebSocketWith(this, await badToken(kind, this.target('auth')));
+When('a client presents {badToken}', async function (this: PoolWorld, kind: BadTokenKind) {
+  await presentToken(this, kind);
 });
 
-Then('the connection is refused as unauthorized because {string}', function (this: PoolWorld, reason: string) {
-  expectRefusedUnauthorized(webSocketsOf(this).refusal, reason);
+Then('the auth service refuses it as unauthorized', function (this: PoolWorld) {
+  expectHttpUnauthorized(presentedToken(this).answer, this.target('auth').tokens.refusal);
 });
 
-Then('the auth service refuses the same token over HTTP because {string}', async function (this: PoolWorld, reason: string) {
-  expectHttpUnauthorized(await this.target('auth').checkToken(webSocketsOf(this).token ?? ''), reason);
+Then('the refusal says why: {}', function (this: PoolWorld, _reason: string) {
+  const { answer, kind } = presentedToken(this);
+  const auth = this.target('auth');
+  this.attach(`the service's reason: ${expectReason(answer.body, auth.tokens.refusal.reason, kind, auth.tokens)}`);
+});
+
+Then('a WebSocket client with the same token is refused as unauthorized', async function (this: PoolWorld) {
+  const rules = required(this.target('backend').webSocket, 'a WebSocket', `${this.target('backend').label} describes none (websocket)`);
+  this.attach(expectUpgradeRefused(await tryWebSocketWith(this, presentedToken(this).token), rules));
 });

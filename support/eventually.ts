@@ -23,3 +23,23 @@ export async function eventually<T>(check: () => Promise<T> | T, options: { with
     await new Promise((resolve) => setTimeout(resolve, every));
   }
 }
+
+/**
+ * Polls `check` like eventually(), but only while `still()` holds: once it no longer does (the
+ * operations whose moment is judged have ended), the last failure stands — a check of "while every
+ * holder still holds" must not pass on a reading taken after they let go.
+ */
+export async function eventuallyWhile<T>(still: () => boolean, check: () => Promise<T> | T, options: { within?: number; every?: number } = {}): Promise<T> {
+  let failure: unknown;
+  const judged = await eventually(async () => {
+    if (failure !== undefined && !still()) return { failure };
+    try {
+      return { value: await check() };
+    } catch (error) {
+      failure = error;
+      throw error;
+    }
+  }, options);
+  if ('failure' in judged) throw judged.failure;
+  return judged.value;
+}

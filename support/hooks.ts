@@ -1,9 +1,10 @@
 import { After, AfterAll, AfterStep, Before, BeforeAll, BeforeStep, setDefaultTimeout, setDefinitionFunctionWrapper, setParallelCanAssign } from '@cucumber/cucumber';
-import { unmetNeeds } from './environment/capabilities';
+import 'allure-cucumberjs';
+import { attachStepEvidence, finish, prepare, stepFailed } from './lifecycle';
+import { unmetNeeds } from './needs';
 import { canRunBeside } from './parallel';
 import { describeRun, writeAllureEnvironment } from './report/allure-environment';
 import { startSystem, stopSystem } from './system-under-test';
-import { NotOffered } from './targets/not-offered';
 import { STEP } from './timeouts';
 import { PoolWorld } from './world';
 
@@ -13,18 +14,15 @@ setDefaultTimeout(STEP.default);
 // --parallel N: a @runs-alone scenario (timing, latency, PostgreSQL's slots) has the machine to itself.
 setParallelCanAssign(canRunBeside);
 
-/**
- * Every step runs inside this wrapper: when the target cannot give what the step needs (a knob, a
- * figure, a test endpoint: NotOffered), an action is skipped with the rest of its scenario and a
- * check is "not judged" — each reported with the reason, never passed silently and never failed for
- * the suite's own lack. (Hooks run outside a step and rethrow.)
- */
+// Every step runs inside this wrapper: what the target cannot give, and a check not met, are
+// reported as such and the scenario goes on or stops as support/lifecycle.ts says. (Hooks run
+// outside a step and rethrow.)
 setDefinitionFunctionWrapper((step: (...args: unknown[]) => unknown) =>
   async function (this: unknown, ...args: unknown[]) {
     try {
       return await step.apply(this, args);
     } catch (error) {
-      if (error instanceof NotOffered && this instanceof PoolWorld && this.currentStep) return this.reportNotOffered(error);
+      if (this instanceof PoolWorld) return stepFailed(this, error);
       throw error;
     }
   },
@@ -39,34 +37,32 @@ AfterAll({ timeout: STEP.stopSystem }, async function () {
   await stopSystem();
 });
 
-// Before preparing anything: a scenario that needs what this target does not offer (database access,
-// fault injection) is skipped, with the reason on the console and in the report — never passed silently.
+// Before preparing anything: a scenario that needs what this target does not offer is skipped, with
+// the reason on the console and in the report — never passed silently, never run half-way.
 Before({ name: 'skip what this target cannot run' }, async function (this: PoolWorld, { pickle }) {
-  const reason = unmetNeeds(pickle.tags.map((tag) => tag.name), this.system.deployment);
+  const reason = unmetNeeds(pickle.tags.map((tag) => tag.name), this.system);
   if (!reason) return undefined;
   process.stderr.write(`\nskipped "${pickle.name}": ${reason}\n`);
   await this.attach(reason, { mediaType: 'text/plain', fileName: 'why-skipped.txt' });
   return 'skipped';
 });
 
-Before({ name: 'start from the start-up pool shape with drained pools', timeout: STEP.default }, async function (this: PoolWorld) {
-  await this.prepare();
+Before({ name: 'start from the start-up settings with drained pools', timeout: STEP.default }, async function (this: PoolWorld) {
+  await prepare(this);
 });
 
 BeforeStep(function (this: PoolWorld, { pickleStep }) {
   this.currentStep = pickleStep;
 });
 
-// Each check says which evidence it used: the notes its reads left, attached to the step.
+// Each step says which evidence it used: the notes its reads left, attached to it.
 AfterStep(async function (this: PoolWorld) {
-  this.currentStep = undefined;
-  if (this.stepEvidence.size > 0) await this.attach(`evidence: ${[...this.stepEvidence].join('; ')}`, { mediaType: 'text/plain', fileName: 'evidence.txt' });
-  this.stepEvidence.clear();
+  await attachStepEvidence(this);
 });
 
-// Waits for every request the scenario started, then audits for leaks: a leak fails the scenario. A
-// scenario with a check this target could not judge ends skipped, not passed.
-After({ name: 'wait for every request, attach the timeline, audit for leaks', timeout: STEP.finishScenario }, async function (this: PoolWorld) {
-  await this.finish();
-  return this.notOffered.some((step) => step.kind === 'not judged') ? 'skipped' : undefined;
+// Waits for every request, audits for leaks, and fails the scenario listing every check not met. A
+// scenario with a check this target could not judge (and none failed) ends skipped, not passed.
+After({ name: 'wait for every request, attach the timeline, audit for leaks, list the checks not met', timeout: STEP.finishScenario }, async function (this: PoolWorld) {
+  await finish(this);
+  return this.journal.anyNotJudged ? 'skipped' : undefined;
 });

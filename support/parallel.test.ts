@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import type * as messages from '@cucumber/messages';
 import { loadSuiteSettings } from './suite-settings';
 import { canRunBeside, parallelWorker, refusalToRunInParallel, RUNS_ALONE, workerDbPrefix } from './parallel';
-import { loadTargetDescription, TargetDescriptionSchema } from './targets/description';
+import { loadTargetDescription } from './targets/description';
+import { TargetDescriptionSchema } from './targets/schema';
 
 const pickle = (name: string, ...tags: string[]) => ({ name, tags: tags.map((tag) => ({ name: tag, astNodeId: '' })) }) as unknown as messages.Pickle;
 const alone = pickle('alone', '@tc5', RUNS_ALONE);
@@ -49,10 +50,12 @@ describe('parallel runs: a system per worker', () => {
     for (const testEnv of ['embedded', 'external', 'docker']) assert.equal(refusalToRunInParallel({ id: '0', total: 2 }, testEnv), undefined, testEnv);
   });
 
-  it('runs a described target on embedded (a PostgreSQL per worker), refuses it on one shared server', () => {
-    const { description } = loadTargetDescription('postgraphile', path.resolve(__dirname, '..'));
+  it('runs a described target on embedded (a PostgreSQL per worker); on one shared server only with roles of its own per worker ({{prefix}})', () => {
+    const root = path.resolve(__dirname, '..');
+    const { description } = loadTargetDescription('postgraphile', root);
     assert.equal(refusalToRunInParallel({ id: '0', total: 2 }, 'embedded', description), undefined);
-    assert.match(refusalToRunInParallel({ id: '0', total: 2 }, 'external', description) ?? '', /^TARGET=postgraphile cannot run in parallel on TEST_ENV=external: the description names its roles/);
+    assert.match(refusalToRunInParallel({ id: '0', total: 2 }, 'external', description) ?? '', /^TARGET=postgraphile cannot run in parallel on TEST_ENV=external: its backend service's role \(pgl_app\) is one name/);
+    assert.equal(refusalToRunInParallel({ id: '0', total: 2 }, 'external', loadTargetDescription('ours', root).description), undefined);
   });
 
   it('refuses a described target with a service already running, or a database of its own', () => {

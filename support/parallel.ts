@@ -63,8 +63,10 @@ export function refusalToRunInParallel(worker: ParallelWorker | undefined, testE
   if (!target) return undefined;
   const shared = sharedPartOf(target);
   if (shared) return `TARGET=${target.name} cannot run in parallel: ${shared}, which all ${worker.total} workers would share; ${serially}`;
-  if (testEnv !== 'embedded') {
-    return `TARGET=${target.name} cannot run in parallel on TEST_ENV=${testEnv}: the description names its roles, and the audit counts its connections by application_name, so workers on one PostgreSQL server would share both; use TEST_ENV=embedded (a PostgreSQL per worker) or ${serially}`;
+  // On one shared server each worker needs roles and databases of its own: {{prefix}} gives them (DB_PREFIX + w<id>_).
+  const fixedRole = Object.entries(target.services).find(([, about]) => about && !about.database.role.includes('{{prefix}}'));
+  if (testEnv !== 'embedded' && fixedRole) {
+    return `TARGET=${target.name} cannot run in parallel on TEST_ENV=${testEnv}: its ${fixedRole[0]} service's role (${fixedRole[1]!.database.role}) is one name that every worker on the one PostgreSQL server would share (start it with {{prefix}}); use TEST_ENV=embedded (a PostgreSQL per worker) or ${serially}`;
   }
   return undefined;
 }

@@ -12,11 +12,8 @@ export interface SuiteSettings {
   serviceConnectionLimit: number;
   postgresMaxConnections: number;
   faultInjection: boolean;
-  /**
-   * TARGET: a target description (targets/<name>.yaml, or a path) the suite drives instead of our
-   * services through their test API; undefined for our own services (the default).
-   */
-  target: string | undefined;
+  /** TARGET: the target description the run judges (targets/<name>.yaml, or a path); `ours` by default. */
+  target: string;
 }
 
 const ENV_DIR = path.resolve(__dirname, '..', 'env');
@@ -44,6 +41,6 @@ export function loadSuiteSettings(processEnv: NodeJS.ProcessEnv = process.env): 
     serviceConnectionLimit: positiveInteger(env, 'SERVICE_CONNECTION_LIMIT'),
     postgresMaxConnections: positiveInteger(env, 'POSTGRES_MAX_CONNECTIONS'),
     faultInjection: env.FAULT_INJECTION === 'on',
-    target: env.TARGET?.trim() || undefined,
+    target: env.TARGET?.trim() || 'ours',
   };
 }

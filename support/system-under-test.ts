@@ -1,30 +1,32 @@
 import type { ServiceName } from '../env/service-settings';
 import { onInterrupt } from '../testkit/interrupt';
-import { ServiceClient } from './clients/service-client';
-import { createEnvironment, type Deployment, type Environment } from './environment';
+import { createEnvironment, type Environment, type Platform } from './environment';
 import { onCoordinatorGone, parallelWorker, refusalToRunInParallel } from './parallel';
-import { shapeOf, type PoolShape } from './pool-shape';
 import { loadSuiteSettings, type SuiteSettings } from './suite-settings';
-import { ContractTarget } from './targets/contract-target';
+import type { DescribedTarget } from './targets/described-target';
 import { loadTargetDescription } from './targets/description';
-import type { ServiceTarget } from './targets/service-target';
 import { TargetSystem } from './targets/target-system';
 
 export type { ServiceName };
 
 /**
- * The system the whole run talks to: started once (PostgreSQL once per run), stopped at the end.
- * In parallel, once per worker: each worker process has a system of its own (support/parallel.ts).
+ * The system the whole run talks to: the services a target description describes (TARGET; our own,
+ * targets/ours.yaml, by default), on the PostgreSQL the environment gives (TEST_ENV). Started once
+ * per run (in parallel, once per worker: support/parallel.ts), stopped at the end.
  */
 export interface RunningSystem {
   settings: SuiteSettings;
-  deployment: Deployment;
-  /** "ours" (our services through their test API), or the name of the target description. */
+  platform: Platform;
+  /** The description's name ("ours", "postgraphile"). */
   targetName: string;
+  /** Its file, for the report. */
+  descriptionFile: string;
   /** Each service under test, as the steps drive it. */
-  targets: Partial<Record<ServiceName, ServiceTarget>>;
-  /** Each service's pool shape at start-up: a scenario on our services begins from it. */
-  startupShapes: Partial<Record<ServiceName, PoolShape>>;
+  targets: Partial<Record<ServiceName, DescribedTarget>>;
+  /** A superuser URL for the pg_stat_activity audit and the database-side faults; undefined where the run has none. */
+  auditDatabaseUrl: string | undefined;
+  /** The databases the services' connections are in: the audit counts only these. */
+  auditDatabases: readonly string[];
 }
 
 let environment: Environment | undefined;
@@ -34,52 +36,27 @@ let cancelInterruptCleanup: (() => void) | undefined;
 let cancelCoordinatorWatch: (() => void) | undefined;
 let stopping: Promise<void> | undefined;
 
-/** Our services, as TEST_ENV starts (or finds) them, driven through their test API. */
-async function startOurServices(started: Environment): Promise<Pick<RunningSystem, 'deployment' | 'targets' | 'startupShapes' | 'targetName'>> {
-  const deployment = await started.start();
-  const targets: RunningSystem['targets'] = {};
-  const startupShapes: RunningSystem['startupShapes'] = {};
-  for (const [service, url] of [['backend', deployment.backendUrl], ['auth', deployment.authUrl]] as const) {
-    if (!url) continue;
-    const client = new ServiceClient(service, url, deployment.adminToken);
-    startupShapes[service] = shapeOf((await client.poolSnapshot()).config);
-    targets[service] = new ContractTarget(service, client, startupShapes[service]);
-  }
-  return { deployment, targets, startupShapes, targetName: 'ours' };
-}
-
-/** The services a target description names, on the PostgreSQL TEST_ENV gives. */
-async function startDescribedServices(started: Environment, target: string): Promise<Pick<RunningSystem, 'deployment' | 'targets' | 'startupShapes' | 'targetName'>> {
-  // Read and check the description before anything starts: a mistake in it costs nothing to report.
-  const { description } = loadTargetDescription(target);
-  const refusal = refusalToRunInParallel(parallelWorker(), started.name, description);
-  if (refusal) throw new Error(refusal);
-  const database = await started.startDatabase();
-  targetSystem = await TargetSystem.start(description, database.adminUrl);
-  const { targets } = targetSystem;
-  const deployment: Deployment = {
-    environment: `${started.name} (TARGET=${description.name})`,
-    backendUrl: targets.backend!.url,
-    authUrl: targets.auth?.url,
-    adminToken: '',
-    auditDatabaseUrl: targetSystem.auditDatabaseUrl,
-    faultInjection: false,
-    ...(database.databaseServer ? { databaseServer: database.databaseServer } : {}),
-  };
-  const startupShapes = Object.fromEntries(Object.entries(targets).map(([service, t]) => [service, t!.shape]));
-  return { deployment, targets, startupShapes, targetName: description.name };
-}
-
 export async function startSystem(): Promise<RunningSystem> {
   const settings = loadSuiteSettings();
-  const refusal = refusalToRunInParallel(parallelWorker(), settings.testEnv);
+  // Read and check the description before anything starts: a mistake in it costs nothing to report.
+  const { description, file } = loadTargetDescription(settings.target);
+  const refusal = refusalToRunInParallel(parallelWorker(), settings.testEnv, description);
   if (refusal) throw new Error(refusal);
   environment = createEnvironment(settings);
-  const started = environment;
   cancelInterruptCleanup = onInterrupt(stopSystem);
   cancelCoordinatorWatch = onCoordinatorGone(stopSystem);
-  const parts = settings.target ? await startDescribedServices(started, settings.target) : await startOurServices(started);
-  running = { settings, ...parts };
+  const platform = await environment.start();
+  targetSystem = await TargetSystem.start(description, file, platform);
+  for (const note of targetSystem.notes) process.stderr.write(`${note}\n`);
+  running = {
+    settings,
+    platform,
+    targetName: description.name,
+    descriptionFile: file,
+    targets: targetSystem.targets,
+    auditDatabaseUrl: targetSystem.auditDatabaseUrl,
+    auditDatabases: targetSystem.databaseNames(),
+  };
   return running;
 }
 

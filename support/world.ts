@@ -1,28 +1,15 @@
 import { World, setWorldConstructor, type IWorldOptions } from '@cucumber/cucumber';
-import 'allure-cucumberjs';
-import * as allure from 'allure-js-commons';
 import type * as messages from '@cucumber/messages';
-import { DatabaseAudit } from './clients/database-audit';
-import type { ServiceClient } from './clients/service-client';
-import { eventually } from './eventually';
-import { expectDrained, expectNoLeak } from './expectations/audit';
+import type { DatabaseAudit } from './clients/database-audit';
+import { Journal } from './journal';
 import { Operations } from './load/operations';
-import { PoolTimeline } from './monitoring/pool-timeline';
-import type { PoolShape } from './pool-shape';
-import { attachScenarioReport } from './report/attachments';
+import type { PoolTimeline } from './monitoring/pool-timeline';
 import { runningSystem, type RunningSystem, type ServiceName } from './system-under-test';
+import { abilityTag } from './targets/abilities';
+import { describeFigures } from './targets/evidence';
 import { NotOffered } from './targets/not-offered';
-import type { HealthReading, PoolReading, ServiceTarget } from './targets/service-target';
-import { auditConnections } from './tasks/connection-audit';
-import { rememberServiceCounts } from './tasks/service-counts';
-import { WAIT } from './timeouts';
-
-/** "active, waiting from prometheus; capacity from the shape the suite set". */
-export function describeFigures(evidence: PoolReading['evidence']): string {
-  const bySource = new Map<string, string[]>();
-  for (const [figure, source] of Object.entries(evidence)) bySource.set(source!, [...(bySource.get(source!) ?? []), figure]);
-  return [...bySource].map(([source, figures]) => `${figures.join(', ')} from ${source}`).join('; ') || 'no figures';
-}
+import type { Abilities, AbilityName, HealthReading, PoolReading, ServiceTarget } from './targets/service-target';
+import type { ScenarioSettings } from './targets/settings';
 
 /** worldParameters, set per profile in cucumber.js. */
 export interface SuiteParameters {
@@ -31,31 +18,19 @@ export interface SuiteParameters {
   loadTimeScale: number;
 }
 
-/** A step this target could not run or judge, and why. */
-export interface NotOfferedStep {
-  step: string;
-  /** A check (Then) was not judged; an action (Given/When) was skipped with the rest of the scenario. */
-  kind: 'not judged' | 'skipped';
-  need: string;
-  why: string;
-}
-
 /**
- * One per scenario: the services it drives, the requests it sent, and what it must stop. What one
- * kind of scenario keeps between its steps lives with its tasks (support/tasks/, through
- * ScenarioState), not here.
+ * One per scenario: the services it drives, the requests it sent, what it must stop, and its
+ * journal. Its lifecycle (before and after) is support/lifecycle.ts; what one kind of scenario keeps
+ * between its steps lives with its tasks (support/tasks/, through ScenarioState).
  */
 export class PoolWorld extends World<SuiteParameters> {
   /** Every request the scenario sent in the background: nothing is fire-and-forget. */
   readonly operations = new Operations();
+  readonly journal = new Journal();
   audit: DatabaseAudit | undefined;
   timeline: PoolTimeline | undefined;
-  /** The step running now (set by the BeforeStep hook): what a NotOffered is reported against. */
+  /** The step running now (set by the BeforeStep hook): what evidence and verdicts are reported against. */
   currentStep: messages.PickleStep | undefined;
-  /** Steps this target could not run or judge, in order. */
-  readonly notOffered: NotOfferedStep[] = [];
-  /** The evidence the current step used (its pool readings, health checks, PostgreSQL's view): attached after it. */
-  readonly stepEvidence = new Set<string>();
   private readonly cleanups: Array<() => Promise<void>> = [];
 
   constructor(options: IWorldOptions<SuiteParameters>) {
@@ -72,18 +47,20 @@ export class PoolWorld extends World<SuiteParameters> {
     return (['backend', 'auth'] as const).filter((service) => this.system.targets[service] !== undefined);
   }
 
-  /** A service under test, whatever the target: the steps drive every one the same way. */
+  /** A service under test: the steps drive every one the same way, whatever it is. */
   target(service: ServiceName): ServiceTarget {
     const target = this.system.targets[service];
     if (!target) throw new NotOffered(`the ${service} service`, `the target ${this.system.targetName} has no ${service} service`);
     return target;
   }
 
-  /** The suite's own test API of a service: our services have it, a described target does not (NotOffered). */
-  testApi(service: ServiceName): ServiceClient {
-    const client = this.target(service).testApi();
-    this.noteEvidence(`${service}: its own record, through the suite's test API (/admin/pool…)`);
-    return client;
+  /** An ability of a service, or NotOffered naming it (a check is then not judged; an action's scenario carries its @needs- tag). */
+  ability<K extends AbilityName>(service: ServiceName, name: K): NonNullable<Abilities[K]> {
+    const target = this.target(service);
+    const ability = target.abilities[name];
+    if (!ability) throw new NotOffered(`the ability ${abilityTag(name).slice('@needs-'.length)}`, `${target.label} does not declare it (abilities.${name} in its target description)`);
+    this.noteEvidence(`${service}: its own record (abilities.${name})`);
+    return ability as NonNullable<Abilities[K]>;
   }
 
   requireAudit(): DatabaseAudit {
@@ -94,7 +71,7 @@ export class PoolWorld extends World<SuiteParameters> {
 
   /** Notes evidence the current step used (nothing outside a step). */
   noteEvidence(note: string): void {
-    if (this.currentStep) this.stepEvidence.add(note);
+    if (this.currentStep) this.journal.note(note);
   }
 
   /** A service's pool reading, its evidence noted for the current step. */
@@ -118,9 +95,9 @@ export class PoolWorld extends World<SuiteParameters> {
     return reading;
   }
 
-  /** The shape a service's pool runs with now. */
-  shapeOf(service: ServiceName): PoolShape {
-    return this.target(service).shape;
+  /** The settings a service runs with in this scenario, as it asked for them. */
+  settingsOf(service: ServiceName): ScenarioSettings {
+    return this.target(service).settings;
   }
 
   /** Registers something to stop when the scenario ends, whatever happens (run in reverse order). */
@@ -128,85 +105,11 @@ export class PoolWorld extends World<SuiteParameters> {
     this.cleanups.push(stop);
   }
 
-  /** Changes a service's pool shape (admin API, restart, or fixed), then waits for a drained pool. */
-  async shapePool(service: ServiceName, change: Partial<PoolShape>): Promise<void> {
-    const target = this.target(service);
-    // A bound the service lacks: the scenario runs with the service as it is, and the report says so.
-    for (const departure of target.departuresFrom(change)) this.noteEvidence(departure);
-    await target.shapePool(change);
-    await this.drained(service);
-    await rememberServiceCounts(this, service);
-  }
-
-  async drained(service: ServiceName): Promise<void> {
-    await eventually(async () => expectDrained(await this.target(service).poolState()), { within: WAIT.settle });
-  }
-
-  /** A step this target cannot run or judge: reported (console, report), and the step's outcome for cucumber. */
-  async reportNotOffered(error: NotOffered): Promise<'skipped' | undefined> {
-    const step = this.currentStep!;
-    const kind = step.type === 'Outcome' ? 'not judged' : 'skipped';
-    this.notOffered.push({ step: step.text, kind, need: error.need, why: error.why });
-    const line = `${kind}: "${step.text}": needs ${error.need}; ${error.why}`;
-    process.stderr.write(`\n${line}\n`);
-    await this.attach(line, { mediaType: 'text/plain', fileName: kind === 'skipped' ? 'why-skipped.txt' : 'not-judged.txt' });
-    await allure.label('notOffered', `${kind}: ${step.text} (needs ${error.need})`);
-    // A check goes on (the scenario is reported skipped at its end); an action cannot, so the rest is skipped.
-    return kind === 'skipped' ? 'skipped' : undefined;
-  }
-
-  /** Before each scenario: our services back to their start-up shape, drained pools, the audit and the timeline running. */
-  async prepare(): Promise<void> {
-    for (const service of this.services) {
-      const startup = this.system.startupShapes[service];
-      if (startup) await this.target(service).beginScenario(startup);
-      await this.drained(service);
-      await rememberServiceCounts(this, service);
-    }
-    if (this.system.deployment.auditDatabaseUrl) await this.connectAudit();
-    const timeline = new PoolTimeline(this.services.map((service) => this.target(service)));
-    timeline.start();
-    this.timeline = timeline;
-  }
-
-  /** Opens the audit connection: at the start, and again after the scenario restarted PostgreSQL. */
-  async connectAudit(): Promise<void> {
-    const audit = await DatabaseAudit.connect(this.system.deployment.auditDatabaseUrl!, this.system.deployment.auditDatabases);
-    await this.audit?.close();
-    this.audit = audit;
-    this.onCleanup(() => audit.close());
-  }
-
-  /** After each scenario: stop what it started, wait for every request, attach the timeline, audit for leaks. */
-  async finish(): Promise<void> {
+  /** Runs the cleanup stack, last first; answers what failed. */
+  async runCleanups(): Promise<string[]> {
     const failures: string[] = [];
-    try {
-      // Holds taken from the database side end now: the scenario is over.
-      for (const service of this.services) await this.target(service).releaseScenario();
-      await this.operations.settled();
-      await this.timeline?.stop();
-      // The service's own pool reports kept answering, and their channels agreed at every still sample.
-      failures.push(...(this.timeline?.verdict() ?? []).map((failure) => `pool timeline: ${failure}`));
-      // The timeline as JSON and an SVG chart, each load's figures, and the liveness check of load scenarios.
-      failures.push(...(await attachScenarioReport(this)));
-      const audit = this.audit;
-      if (audit) {
-        for (const service of this.services) {
-          try {
-            const result = await eventually(async () => expectNoLeak(await auditConnections(this.target(service), audit)), { within: WAIT.settle, every: 200 });
-            await this.attach(JSON.stringify(result, null, 1), { mediaType: 'application/json', fileName: `leak-audit-${service}.json` });
-          } catch (error) {
-            failures.push(`leak audit: ${(error as Error).message}`);
-          }
-        }
-      }
-    } finally {
-      for (const stop of this.cleanups.reverse()) await stop().catch((e: unknown) => failures.push(String(e)));
-    }
-    if (failures.length > 0) throw new Error(failures.join('\n'));
-    if (this.notOffered.length > 0) {
-      await this.attach(JSON.stringify(this.notOffered, null, 1), { mediaType: 'application/json', fileName: 'not-offered.json' });
-    }
+    for (const stop of this.cleanups.splice(0).reverse()) await stop().catch((error: unknown) => failures.push(String(error)));
+    return failures;
   }
 }
 

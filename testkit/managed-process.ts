@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import readline from 'node:readline';
 
 export interface ProcessSpec {
@@ -21,6 +23,8 @@ export interface ProcessSpec {
    * the real program as its child (`npm start`, `sh -c …`), which would otherwise outlive it.
    */
   ownProcessGroup?: boolean;
+  /** Also appends every line of its output to this file (created, with its folder, if missing). */
+  outputFile?: string;
 }
 
 const OUTPUT_LINES_KEPT = 200;
@@ -65,7 +69,9 @@ export class ManagedProcess {
     const child = spawn(program, args, { cwd: spec.cwd, env: { ...process.env, ...spec.env }, stdio: ['pipe', 'pipe', 'pipe'], detached: spec.ownProcessGroup === true });
     const output: string[] = [];
     const kept = spec.outputLinesKept ?? OUTPUT_LINES_KEPT;
+    if (spec.outputFile) mkdirSync(path.dirname(spec.outputFile), { recursive: true });
     const keep = (line: string): void => {
+      if (spec.outputFile) appendFileSync(spec.outputFile, `${line}\n`);
       output.push(line);
       if (output.length > kept) output.shift();
     };

@@ -60,6 +60,15 @@ export class DatabaseAudit {
     return { total: Number(rows[0]?.total ?? 0), busy: Number(rows[0]?.busy ?? 0) };
   }
 
+  /** The server backends (pids) of `applicationName`'s connections, ascending: which connections, not only how many. */
+  async pidsOf(applicationName: string): Promise<number[]> {
+    const { rows } = await this.client.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND backend_type = 'client backend' AND ${IN_SCOPE} ORDER BY pid`,
+      [applicationName, this.databases],
+    );
+    return rows.map((row) => Number(row.pid));
+  }
+
   /** Connections of `applicationName` waiting on a lock (a hold the suite made from the database side). */
   async lockWaitersOf(applicationName: string): Promise<number> {
     const { rows } = await this.client.query<{ waiting: string }>(
@@ -110,6 +119,12 @@ export class DatabaseAudit {
       [applicationName, this.databases],
     );
     return rows.map((row) => ({ role: row.role, connections: Number(row.connections), connectionLimit: row.limit }));
+  }
+
+  /** Connections logged in as `role`, whatever they are named. */
+  async connectionsOfRole(role: string): Promise<number> {
+    const { rows } = await this.client.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE usename = $1 AND ${IN_SCOPE}`, [role, this.databases]);
+    return Number(rows[0]?.n ?? 0);
   }
 
   /** Terminates every server connection of `applicationName` (checked-out and idle alike); how many went. */

@@ -15,6 +15,8 @@ export interface Outcome {
    * answers a failed query with 200 and an `errors` array. Such an answer is an error, not a success.
    */
   failed?: true;
+  /** Where the answer came: an HTTP answer (the default) or a WebSocket message. */
+  channel?: 'http' | 'websocket';
 }
 
 export type OutcomeClass = '2xx' | '429' | '503' | 'other';
@@ -40,4 +42,12 @@ export function countByStatus(outcomes: readonly Outcome[]): Record<string, numb
 export function describeOutcome(outcome: Outcome): string {
   if (outcome.status === 0) return `no answer (${outcome.error})`;
   return `${outcome.status}${outcome.failed ? ` (${outcome.error})` : ''} after ${Math.round(outcome.ms)} ms`;
+}
+
+/** What a client saw of an answer, for a reader: status and time, the headers that matter, a body excerpt. */
+export function describeAnswer(outcome: Outcome): string {
+  if (outcome.status === 0) return describeOutcome(outcome);
+  const headers = ['retry-after', 'content-type', 'www-authenticate'].filter((name) => outcome.headers[name] !== undefined).map((name) => `${name}: ${outcome.headers[name]}`);
+  const body = typeof outcome.body === 'string' ? outcome.body : JSON.stringify(outcome.body);
+  return [describeOutcome(outcome), ...headers, body ? `body ${body.length > 240 ? `${body.slice(0, 240)}…` : body}` : 'no body'].join(', ');
 }

@@ -4,7 +4,7 @@ import type { Outcome } from './outcome';
 
 /** A request exactly as it goes on the wire: the body is sent as given, with only the headers named here. */
 export interface RawRequest {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path and query, sent as written (no encoding, no parameters added). */
   path: string;
   headers?: Record<string, string>;

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
+import type { Outcome } from './outcome';
+import type { DatabaseAudit } from './database-audit';
 
 /**
  * The database side of a described target: its own role and database made for it (with a
@@ -34,8 +36,8 @@ async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T
   }
 }
 
-/** Creates (or updates) the role and its database (same name), then runs each setup file as the role, in order. */
-export async function provisionTargetDatabase(adminUrl: string, db: TargetDatabase, setupFiles: readonly string[]): Promise<string> {
+/** Creates (or updates) the role and its database (same name), then runs each setup file as the role, in order, with {{role}} and {{database}} filled in. */
+export async function provisionTargetDatabase(adminUrl: string, db: TargetDatabase, setupFiles: readonly string[], placeholders: Readonly<Record<string, string>> = {}): Promise<string> {
   await withClient(adminUrl, async (admin) => {
     const role = admin.escapeIdentifier(db.role);
     const exists = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [db.role]);
@@ -47,7 +49,12 @@ export async function provisionTargetDatabase(adminUrl: string, db: TargetDataba
   });
   const url = databaseUrl(adminUrl, { user: db.role, password: db.password, database: db.role });
   for (const file of setupFiles) {
-    const sql = await readFile(file, 'utf8');
+    let sql: string;
+    try {
+      sql = (await readFile(file, 'utf8')).replace(/\{\{(role|database)\}\}/g, (whole, name: string) => placeholders[name] ?? whole);
+    } catch (error) {
+      throw new Error(`setup SQL ${file} cannot be read: ${(error as Error).message}`);
+    }
     await withClient(url, async (client) => {
       // Run once per database: a table the file creates already there means it ran.
       await client.query('BEGIN');
@@ -87,5 +94,36 @@ export class DatabaseLock {
   async release(): Promise<void> {
     await this.client.query('ROLLBACK').catch(() => undefined);
     await this.client.end().catch(() => undefined);
+  }
+}
+
+/** How long a request may take to start waiting on the hold's lock before the description is called wrong. */
+const LOCK_WAIT_WITHIN_MS = 5_000;
+
+/**
+ * Proves, before the run, that the described request waits on the hold's lock while holding a pool
+ * connection: the lock is taken, one request sent, and PostgreSQL must show one of the service's
+ * connections waiting on a lock; then the lock is released and the request answered. A lock the
+ * requests never wait on would let every "hold" pass without holding anything.
+ */
+export async function verifyLockHolds(url: string, statement: string, audit: DatabaseAudit, applicationName: string, send: () => Promise<Outcome>, field: string): Promise<void> {
+  const lock = await DatabaseLock.take(url, statement);
+  let request: Promise<Outcome> | undefined;
+  try {
+    const before = await audit.lockWaitersOf(applicationName);
+    request = send();
+    const deadline = Date.now() + LOCK_WAIT_WITHIN_MS;
+    let waiting = before;
+    while (waiting <= before && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      waiting = await audit.lockWaitersOf(applicationName);
+    }
+    if (waiting <= before) {
+      const answered = await Promise.race([request.then((o) => `it was answered ${o.status} without waiting`), new Promise<string>((resolve) => setTimeout(() => resolve('no connection named it waited'), 10))]);
+      throw new Error(`${field}: the described request does not wait on "${statement}" (${answered}; database.applicationName ${applicationName}): the hold would hold nothing`);
+    }
+  } finally {
+    await lock.release();
+    await request;
   }
 }

@@ -1,27 +1,23 @@
-import type { ServiceProcess } from '../../testkit/service-process';
+import type { ServiceName } from '../../env/service-settings';
 
-/** Where the system under test answers, as the suite sees it: only its public contract. */
-export interface Deployment {
+/**
+ * Where a run's system lives, as its environment (TEST_ENV) gives it: the PostgreSQL the services
+ * use, and which services already run elsewhere. The target description (TARGET, `ours` by default)
+ * says how each service is started, driven and read; the environment only says where.
+ */
+export interface Platform {
+  /** "embedded", "external", "remote", "docker": for reports and skips. */
   environment: string;
-  backendUrl: string;
-  authUrl: string | undefined;
-  adminToken: string;
-  /** A superuser URL for the pg_stat_activity audit; absent where a target does not allow it. */
-  auditDatabaseUrl: string | undefined;
-  /**
-   * The databases the services' connections are in, where the server may hold others' connections
-   * named alike (external: parallel workers, other runs): the audit counts only these. All when absent.
-   */
-  auditDatabases?: readonly string[];
-  /** Whether the deliberately buggy endpoints are on (FAULT_INJECTION=on). */
-  faultInjection: boolean;
-  /**
-   * Starts one more instance of a service, with some of its variables changed (on a free port
-   * unless PORT is one of them). Only where the suite spawns the services; the caller stops it.
-   */
-  spawnService?: (service: 'backend' | 'auth', envOverrides: Record<string, string>) => Promise<ServiceProcess>;
-  /** Stops and starts the PostgreSQL server on its same data, as an outage would. Only where the suite runs it. */
+  /** A superuser URL of the PostgreSQL the services use; undefined where the suite may not reach it (remote without DATABASE_URL). */
+  adminUrl: string | undefined;
+  /** Stops and starts that PostgreSQL on its same data, as an outage would: only where the suite runs it. */
   databaseServer?: DatabaseServer;
+  /** Services that already run, by name (remote, the compose stack): the description's `start` is not used for them. */
+  running: Partial<Record<ServiceName, string>>;
+  /** Secrets those running services were given, by the names descriptions use ({{secret:admin}}). */
+  secrets: Readonly<Record<string, string>>;
+  /** {{prefix}} in a role name: the run's DB_PREFIX (and a parallel worker's w<id>_ on a shared server). */
+  dbPrefix: string;
 }
 
 export interface DatabaseServer {
@@ -32,18 +28,9 @@ export interface DatabaseServer {
   start(): Promise<void>;
 }
 
-/** What an environment gives a target description: only PostgreSQL, on which the description's services are set up. */
-export interface DatabaseOnly {
-  /** A superuser URL; undefined where the environment runs no PostgreSQL of its own (remote). */
-  adminUrl: string | undefined;
-  databaseServer?: DatabaseServer;
-}
-
 export interface Environment {
   readonly name: string;
-  /** PostgreSQL and our own services. */
-  start(): Promise<Deployment>;
-  /** PostgreSQL only, for the services a target description starts (TARGET=…). */
-  startDatabase(): Promise<DatabaseOnly>;
+  /** Starts what this environment runs itself (PostgreSQL; the compose stack) and says where things are. */
+  start(): Promise<Platform>;
   stop(): Promise<void>;
 }

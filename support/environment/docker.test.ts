@@ -37,10 +37,10 @@ function fakeCompose(overrides: Partial<ComposeCommands> = {}): { compose: Compo
 const settings = (extra: Record<string, string> = {}) => loadSuiteSettings({ TEST_ENV: 'docker', PATH: process.env.PATH, ...extra });
 
 describe('TEST_ENV=docker provider', () => {
-  it('brings the stack up with a build and a health wait, reads the published ports, and returns the deployment', async () => {
+  it('brings the stack up with a build and a health wait, reads the published ports, and says where the running services and PostgreSQL are', async () => {
     const { compose, calls } = fakeCompose();
     const environment = new DockerEnvironment(settings({ POOL_SIZE: '7', AUTH_POOL_SIZE: '3', AUTH_TOKEN_TTL: '60' }), compose, 'poolsuite-test');
-    const deployment = await environment.start();
+    const platform = await environment.start();
 
     assert.deepEqual(calls.map((c) => [c.command, ...c.args]), [['upAll'], ['port', 'backend', SERVICE_PORT], ['port', 'auth', SERVICE_PORT], ['port', 'postgres', 5432]]);
     const up = calls[0]!.options!;
@@ -60,13 +60,13 @@ describe('TEST_ENV=docker provider', () => {
     }
     assert.equal(env.PATH, process.env.PATH, 'docker itself is found on the caller PATH');
 
-    assert.deepEqual(deployment, {
+    // The stack runs our own services: targets/ours.yaml drives them where they run, with the admin secret they were given.
+    assert.deepEqual(platform, {
       environment: 'docker',
-      backendUrl: 'http://127.0.0.1:49001',
-      authUrl: 'http://127.0.0.1:49002',
-      adminToken: env.ADMIN_TOKEN,
-      auditDatabaseUrl: `postgresql://postgres:${env.POSTGRES_PASSWORD}@127.0.0.1:49003/postgres`,
-      faultInjection: true,
+      adminUrl: `postgresql://postgres:${env.POSTGRES_PASSWORD}@127.0.0.1:49003/postgres`,
+      running: { backend: 'http://127.0.0.1:49001', auth: 'http://127.0.0.1:49002' },
+      secrets: { admin: env.ADMIN_TOKEN },
+      dbPrefix: 'poolsuite_',
     });
 
     await environment.stop();

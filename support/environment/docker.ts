@@ -6,7 +6,7 @@ import type { IDockerComposeOptions, IDockerComposeResult } from 'docker-compose
 import { SERVICES } from '../../env/service-settings';
 import { REPO_ROOT } from '../../testkit/service-process';
 import type { SuiteSettings } from '../suite-settings';
-import type { DatabaseOnly, Deployment, Environment } from './deployment';
+import type { Environment, Platform } from './deployment';
 import { passedThrough } from './service-environment';
 
 export const COMPOSE_FILE = path.join(REPO_ROOT, 'env', 'docker-compose.yml');
@@ -45,7 +45,8 @@ const secret = (bytes: number) => randomBytes(bytes).toString('hex'); // per run
 /**
  * The compose stack in env/docker-compose.yml: `up --build --wait` (returns once every health check
  * passes), the published ports read back with `port`, `down --volumes` at the end. Each run is its
- * own compose project, so nothing is shared with another run or left behind.
+ * own compose project, so nothing is shared with another run or left behind. The stack runs our own
+ * services (targets/ours.yaml says how they are driven): the suite finds them running there.
  */
 export class DockerEnvironment implements Environment {
   readonly name = 'docker';
@@ -58,7 +59,7 @@ export class DockerEnvironment implements Environment {
     private readonly project = `poolsuite-${secret(4)}`,
   ) {}
 
-  async start(): Promise<Deployment> {
+  async start(): Promise<Platform> {
     const { env } = this.settings;
     const secrets = { ADMIN_TOKEN: secret(24), POSTGRES_PASSWORD: secret(12), BACKEND_DB_PASSWORD: secret(12), AUTH_DB_PASSWORD: secret(12) };
     const passed = Object.fromEntries(STACK_VARIABLES.flatMap((name) => (env[name] ? [[name, env[name]]] : [])));
@@ -85,20 +86,15 @@ export class DockerEnvironment implements Environment {
       const postgres = await urlOf('postgres', POSTGRES_PORT);
       return {
         environment: this.name,
-        backendUrl: `http://${backend.host}:${backend.port}`,
-        authUrl: `http://${auth.host}:${auth.port}`,
-        adminToken: secrets.ADMIN_TOKEN,
-        auditDatabaseUrl: `postgresql://postgres:${secrets.POSTGRES_PASSWORD}@${postgres.host}:${postgres.port}/postgres`,
-        faultInjection: this.settings.faultInjection,
+        adminUrl: `postgresql://postgres:${secrets.POSTGRES_PASSWORD}@${postgres.host}:${postgres.port}/postgres`,
+        running: { backend: `http://${backend.host}:${backend.port}`, auth: `http://${auth.host}:${auth.port}` },
+        secrets: { admin: secrets.ADMIN_TOKEN },
+        dbPrefix: env.DB_PREFIX ?? 'poolsuite_',
       };
     } catch (error) {
       await this.stop().catch(() => undefined); // the first failure is the one worth reading
       throw error;
     }
-  }
-
-  async startDatabase(): Promise<DatabaseOnly> {
-    throw new Error('TARGET with TEST_ENV=docker is not supported: the compose stack runs our own services; use TEST_ENV=embedded or external (the target file starts its services), or remote (its services already run)');
   }
 
   async stop(): Promise<void> {

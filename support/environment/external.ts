@@ -1,29 +1,19 @@
 import type { SuiteSettings } from '../suite-settings';
-import type { DatabaseOnly, Deployment, Environment } from './deployment';
-import { LocalSystem } from './local-system';
+import type { Environment, Platform } from './deployment';
 
-/** A PostgreSQL server you run (DATABASE_URL with rights to create roles and databases); services spawned by the suite. */
+/** A PostgreSQL server you run (DATABASE_URL with rights to create roles and databases); the services are started by the suite. */
 export class ExternalEnvironment implements Environment {
   readonly name = 'external';
-  private system: LocalSystem | undefined;
 
   constructor(private readonly settings: SuiteSettings) {}
 
-  async start(): Promise<Deployment> {
+  async start(): Promise<Platform> {
     const adminUrl = this.settings.env.DATABASE_URL;
     if (!adminUrl) throw new Error('TEST_ENV=external needs DATABASE_URL: a PostgreSQL URL with rights to create roles and databases');
-    this.system = await LocalSystem.start(adminUrl, this.name, this.settings);
-    return this.system.deployment;
-  }
-
-  async startDatabase(): Promise<DatabaseOnly> {
-    const adminUrl = this.settings.env.DATABASE_URL;
-    if (!adminUrl) throw new Error('TEST_ENV=external needs DATABASE_URL: a PostgreSQL URL with rights to create roles and databases');
-    return { adminUrl };
+    return { environment: this.name, adminUrl, running: {}, secrets: {}, dbPrefix: this.settings.dbPrefix };
   }
 
   async stop(): Promise<void> {
-    await this.system?.stop();
-    this.system = undefined;
+    // The server is yours: the roles and databases the suite made stay for the next run.
   }
 }

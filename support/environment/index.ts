@@ -5,7 +5,7 @@ import { EmbeddedEnvironment } from './embedded';
 import { ExternalEnvironment } from './external';
 import { RemoteEnvironment } from './remote';
 
-export type { DatabaseOnly, DatabaseServer, Deployment, Environment } from './deployment';
+export type { DatabaseServer, Environment, Platform } from './deployment';
 
 const ENVIRONMENTS: Record<string, (settings: SuiteSettings) => Environment> = {
   embedded: (settings) => new EmbeddedEnvironment(settings),

@@ -1,6 +1,5 @@
 import type { SuiteSettings } from '../suite-settings';
-import { ServiceClient } from '../clients/service-client';
-import type { DatabaseOnly, Deployment, Environment } from './deployment';
+import type { Environment, Platform } from './deployment';
 
 /** Variables TEST_ENV=remote cannot do without; DATABASE_URL (for the audit) is optional. */
 const REQUIRED = ['BACKEND_URL', 'AUTH_URL', 'ADMIN_TOKEN'] as const;
@@ -40,46 +39,26 @@ export function remoteTargetFromEnv(env: Record<string, string | undefined>): Re
 }
 
 /**
- * Services that are already running (a staging deployment, or `npm run stack` in another terminal).
- * Starts and stops nothing. Before the run it asks each service whether it answers and accepts the
- * admin token, and asks the backend what it allows (fault injection), so scenarios it cannot run are
- * skipped with a reason instead of failing halfway.
+ * Services that are already running (a staging deployment, or `npm run stack` in another terminal):
+ * the suite starts and stops nothing. The target description still says how they are driven and
+ * read; before the run the suite asks each what its description says it reads (the pool's reports,
+ * the abilities it declares), so a deployment that does not answer as described stops the run,
+ * named, and an ability switched off there (fault injection) skips the scenarios that need it.
  */
 export class RemoteEnvironment implements Environment {
   readonly name = 'remote';
 
   constructor(private readonly settings: SuiteSettings) {}
 
-  async start(): Promise<Deployment> {
+  async start(): Promise<Platform> {
     const target = remoteTargetFromEnv(this.settings.env);
-    const clients = [
-      new ServiceClient('backend', target.backendUrl, target.adminToken),
-      new ServiceClient('auth', target.authUrl, target.adminToken),
-    ];
-    const answers = await Promise.all(clients.map((client) => client.request('GET', '/admin/pool', { admin: true })));
-    const problems = answers.flatMap((answer, index) => {
-      const { service, baseUrl } = clients[index]!;
-      if (answer.status === 0) return [`${service} at ${baseUrl} does not answer (${answer.error})`];
-      if (answer.status === 401 || answer.status === 403) return [`${service} at ${baseUrl} refused ADMIN_TOKEN (${answer.status})`];
-      if (answer.status !== 200) return [`${service} at ${baseUrl} answered GET /admin/pool with ${answer.status}`];
-      return [];
-    });
-    if (problems.length > 0) throw new Error(`TEST_ENV=remote: ${problems.join('; ')}`);
-    const backend = answers[0]!.body as { capabilities?: { faultInjection?: boolean } };
     return {
       environment: this.name,
-      backendUrl: target.backendUrl,
-      authUrl: target.authUrl,
-      adminToken: target.adminToken,
-      auditDatabaseUrl: target.auditDatabaseUrl,
-      // Asked, not assumed: a deployment that does not announce it is treated as "off".
-      faultInjection: backend.capabilities?.faultInjection === true,
+      adminUrl: target.auditDatabaseUrl,
+      running: { backend: target.backendUrl, auth: target.authUrl },
+      secrets: { admin: target.adminToken },
+      dbPrefix: this.settings.dbPrefix,
     };
-  }
-
-  /** A target description names where its running services are; DATABASE_URL, if given, is the audit's. */
-  async startDatabase(): Promise<DatabaseOnly> {
-    return { adminUrl: this.settings.env.DATABASE_URL?.trim() || undefined };
   }
 
   async stop(): Promise<void> {

@@ -6,7 +6,7 @@ import type { ConnectionAudit } from '../tasks/connection-audit';
 /** A figure the service reported about itself (not one the suite read from PostgreSQL or set itself). */
 function ownFigure(reading: PoolReading, key: 'active' | 'open' | 'waiting' | 'poolSize'): number | undefined {
   const evidence = reading.evidence[key];
-  return evidence === 'snapshot' || evidence === 'prometheus' ? reading[key] : undefined;
+  return evidence === 'json' || evidence === 'prometheus' ? reading[key] : undefined;
 }
 
 /**

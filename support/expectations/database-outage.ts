@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { countByStatus, type Outcome } from '../clients/outcome';
 import type { OutageFigures } from '../tasks/database-outage';
 import type { ServiceName } from '../system-under-test';
-import { expectBackpressure } from './backpressure';
+import type { ServiceTarget } from '../targets/service-target';
+import { expectBackpressureOfAny } from './backpressure';
 
 /** Requests each service answers while the database is down before the outage is judged. */
 export const ANSWERED_WHILE_DOWN = 5;
@@ -19,12 +20,9 @@ export function expectEnoughAnsweredWhileDown(service: ServiceName, answers: rea
   return [...answers];
 }
 
-/** Every request sent while the database was down was refused with 503 and Retry-After, naming the database or the open breaker. */
-export function expectRefusedWhileDown(service: ServiceName, answers: readonly Outcome[]): Record<string, number> {
-  for (const outcome of answers) {
-    const problem = expectBackpressure(outcome, 503);
-    expect(problem.type, `${service} while the database is down: why the request was refused`).to.be.oneOf(['/problems/database-unavailable', '/problems/circuit-open']);
-  }
+/** Every request sent while the database was down was refused at once with backpressure: the database is unavailable, or (by then) the breaker is open. */
+export function expectRefusedWhileDown(answers: readonly Outcome[], target: Pick<ServiceTarget, 'refusals' | 'settings'>): Record<string, number> {
+  for (const outcome of answers) expectBackpressureOfAny(outcome, ['databaseDown', 'breakerOpen'], target.refusals, target.settings);
   return countByStatus(answers);
 }
 

@@ -202,10 +202,11 @@ export function expectStayedUp(load: LoadRun, timeline: PoolTimeline, healthNow:
 
 /** Another service stayed healthy while the load ran: every liveness probe of it answered "healthy". */
 export function expectStayedHealthy(load: LoadRun, timeline: PoolTimeline, service: string): void {
+  if (!timeline.liveness.probing(service)) throw new NotOffered('a health check', `the ${service} has none (its target description describes no health)`);
   const samples = timeline.liveness.samples.filter((s) => s.service === service && s.at >= load.startedAt && s.at <= load.finishedAt);
   const expected = Math.floor((load.finishedAt - load.startedAt) / 1000);
   expect(samples.length, `${service} probes during the ${expected} s of load`).to.be.at.least(Math.max(1, expected));
-  const unhealthy = samples.filter((s) => !s.alive || s.poolStatus !== 'healthy' || s.status !== 200);
+  const unhealthy = samples.filter((s) => !s.alive || s.poolStatus !== 'healthy');
   expect(unhealthy.map((s) => `${new Date(s.at).toISOString()}: ${s.status} ${s.poolStatus ?? s.error}`), `${service} health probes that were not healthy`).to.deep.equal([]);
 }
 
@@ -215,13 +216,13 @@ export function expectStayedHealthy(load: LoadRun, timeline: PoolTimeline, servi
  * read from the samples taken during the load (what it opened up to pool_size stays open, so a
  * sample taken after the peak sees it).
  */
-export function expectKeptAfterLoad(load: LoadRun, timeline: PoolTimeline, now: PoolReading, target: Pick<ServiceTarget, 'hasOverflow' | 'label' | 'shape'>): { kept: number; poolSize: number; peakOpen: number } {
-  if (!target.hasOverflow) throw new NotOffered('a pool that keeps pool_size open and closes overflow', `${target.label} has one pool size and its own idle policy`);
+export function expectKeptAfterLoad(load: LoadRun, timeline: PoolTimeline, now: PoolReading, target: Pick<ServiceTarget, 'overflow' | 'label'>): { kept: number; poolSize: number; peakOpen: number } {
+  if (target.overflow !== 'its own') throw new NotOffered('a pool that keeps pool_size open and closes overflow', `${target.label} has one pool size and its own idle policy`);
   if (now.open === undefined || now.idle === undefined) throw new NotOffered('the pool\'s own count of open and idle connections', `${target.label} reports none`);
   const during = timeline.samplesOf(load.service, { fromEpoch: load.startedAt, toEpoch: load.finishedAt }).flatMap((s) => (s.active === undefined || s.idle === undefined ? [] : [s.active + s.idle]));
   expect(during.length, `${load.service} pool samples with open connections during the load`).to.be.at.least(5);
   const peakOpen = Math.max(load.before.open ?? 0, ...during);
-  const poolSize = now.poolSize ?? target.shape.poolSize;
+  const poolSize = now.poolSize;
   const kept = Math.min(poolSize, peakOpen);
   const described = `pool_size ${poolSize}, at most ${peakOpen} open during the load; now ${now.open} open, ${now.idle} idle, ${now.active} in use`;
   expect(now.active, `${load.service} connections in use once the load was over (${described})`).to.equal(0);

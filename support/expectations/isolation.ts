@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { RoleUse } from '../clients/database-audit';
 import { describeOutcome } from '../clients/outcome';
 import type { LivenessSample } from '../monitoring/liveness';
-import { describeEvidence } from '../monitoring/pool-timeline';
+import { describeEvidence } from '../targets/evidence';
 import { NotOffered } from '../targets/not-offered';
 import type { PoolReading } from '../targets/service-target';
 import type { SignIn } from '../tasks/sign-in';

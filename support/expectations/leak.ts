@@ -1,21 +1,21 @@
 import { expect } from 'chai';
-import type { LeakEvent, LeakReport, PoolSnapshot } from '../clients/contract';
+import type { LeakEvent, LeakReport } from '../clients/contract';
 import { describeOutcome, type Outcome } from '../clients/outcome';
-import { describeEvidence } from '../monitoring/pool-timeline';
+import { describeEvidence } from '../targets/evidence';
 import { NotOffered } from '../targets/not-offered';
-import type { ServiceTarget } from '../targets/service-target';
+import type { PoolReading, ServiceTarget } from '../targets/service-target';
 import type { PoolTimeline } from '../monitoring/pool-timeline';
 import type { LeakMark } from '../tasks/leak-connections';
 import type { RoundFigures } from '../tasks/operation-rounds';
 
-type SuccessRule = Pick<ServiceTarget, 'succeeded' | 'refusalFormat'>;
+type SuccessRule = Pick<ServiceTarget, 'succeeded' | 'refusals'>;
 
 /** Why an answer is not a failure inside the database, or undefined when it is one. */
 function notADatabaseError(answer: Outcome, target: SuccessRule): string | undefined {
   if (answer.status === 0) return 'no answer';
   if (target.succeeded(answer)) return 'a success';
   if ([429, 503].includes(answer.status)) return 'backpressure';
-  if (target.refusalFormat !== 'problem+json') return undefined;
+  if (target.refusals.format !== 'problem+json') return undefined;
   if (answer.status < 500) return 'not a server-side failure';
   if (!/^application\/problem\+json/.test(answer.headers['content-type'] ?? '')) return 'not problem+json';
   const type = (answer.body as { type?: unknown } | undefined)?.type;
@@ -82,7 +82,7 @@ function describeKept({ least, most }: { least: number; most: number }): string 
  * (node-postgres' one size, closing idle connections on a timer), what it keeps is its own idle
  * policy: that part is not judged.
  */
-export function expectNoDrift(rounds: readonly RoundFigures[], target: Pick<ServiceTarget, 'hasOverflow' | 'label'>): void {
+export function expectNoDrift(rounds: readonly RoundFigures[], target: Pick<ServiceTarget, 'overflow' | 'label'>): void {
   expect(rounds.length, 'rounds run (drift shows over two at least)').to.be.at.least(2);
   const rows = rounds
     .map((r) => `round ${r.round}: active ${r.active}, waiting ${r.waiting}, open ${r.total}, idle ${r.idle} (keeps ${describeKept(connectionsKept(r))}: pool_size ${r.poolSize}), database ${r.database.total} open / ${r.database.busy} busy, acquired ${r.acquired}, released ${r.released}`)
@@ -92,14 +92,16 @@ export function expectNoDrift(rounds: readonly RoundFigures[], target: Pick<Serv
     if (r.waiting !== undefined) expect(r.waiting, `requests still waiting after round ${r.round}\n${rows}`).to.equal(0);
     if (r.acquired !== undefined) expect(r.released, `connections given back in round ${r.round}\n${rows}`).to.equal(r.acquired);
     expect(r.database, `pg_stat_activity after round ${r.round}\n${rows}`).to.deep.equal({ total: r.total, busy: 0 });
-    if (target.hasOverflow) {
+    if (target.overflow === 'its own') {
       const { least, most } = connectionsKept(r);
       expect(r.total, `open connections after round ${r.round}: overflow closed, the rest kept (${describeKept({ least, most })})\n${rows}`).to.be.within(least, most);
       if (r.idle !== undefined) expect(r.idle, `idle connections after round ${r.round}: all open ones but those held\n${rows}`).to.equal(r.total - r.active);
     }
   }
   expect(new Set(rounds.map((r) => r.total)).size, `open connections drifted between rounds\n${rows}`).to.equal(1);
-  if (!target.hasOverflow) throw new NotOffered('a pool that keeps pool_size open and closes overflow', `${target.label} has one pool size and its own idle policy, so only the drift and PostgreSQL's agreement were judged`);
+  // The same server connections, not only the same number: no round's failures threw one away.
+  for (const r of rounds) expectSameBackends(r);
+  if (target.overflow !== 'its own') throw new NotOffered('a pool that keeps pool_size open and closes overflow', `${target.label} has one pool size and its own idle policy, so only the drift and PostgreSQL's agreement were judged`);
 }
 
 /** The leak detector recorded `action` for the leaked checkout; returns that event. */
@@ -110,10 +112,11 @@ export function expectLeakEvent(report: LeakReport, mark: LeakMark, action: Leak
 }
 
 /** The service's own counters grew in this scenario by exactly what one leak accounts for. */
-function expectCountedOnce(mark: LeakMark, snapshot: PoolSnapshot, counters: ReadonlyArray<'leaksDetected' | 'leaksReclaimed'>): void {
+function expectCountedOnce(mark: LeakMark, now: PoolReading, counters: ReadonlyArray<'leaksDetected' | 'leaksReclaimed'>): void {
   for (const name of counters) {
-    const change = (snapshot.counters[name] ?? 0) - mark.countersBefore[name];
-    expect(change, `${mark.service} ${name} counted since the leak was made (${mark.countersBefore[name]} before, ${snapshot.counters[name]} now)`).to.equal(1);
+    const before = mark.countersBefore[name];
+    if (before === undefined || now[name] === undefined) throw new NotOffered(`the ${mark.service} pool's count of ${name}`, `${mark.service} does not report it (its pool is read from ${describeEvidence(now.evidence)})`);
+    expect(now[name]! - before, `${mark.service} ${name} counted since the leak was made (${before} before, ${now[name]} now)`).to.equal(1);
   }
 }
 
@@ -143,16 +146,16 @@ export function expectReportedInTime(event: LeakEvent, mark: LeakMark, threshold
 }
 
 /** Reported on the leaked connection's server backend, with where it was taken, and counted once in this scenario. */
-export function expectLeakReported(event: LeakEvent, mark: LeakMark, takenIn: RegExp, snapshot: PoolSnapshot): void {
+export function expectLeakReported(event: LeakEvent, mark: LeakMark, now: PoolReading): void {
   expect(event.serverProcessId, 'server backend of the leaked connection').to.equal(mark.leak.serverProcessId);
-  expect(event.stack, 'where the leaked connection was taken').to.match(takenIn);
-  expectCountedOnce(mark, snapshot, ['leaksDetected']);
+  expect(event.stack, 'where the leaked connection was taken: a place in the service\'s code').to.match(/:\d+/);
+  expectCountedOnce(mark, now, ['leaksDetected']);
 }
 
 /** Taken back by the service: no longer held, detected and reclaimed once each in this scenario, its server backend terminated by the service. */
-export function expectLeakTakenBack(event: LeakEvent, report: LeakReport, mark: LeakMark, snapshot: PoolSnapshot): void {
+export function expectLeakTakenBack(event: LeakEvent, report: LeakReport, mark: LeakMark, now: PoolReading): void {
   expect(report.held.map((h) => h.checkoutId), 'connections still held').to.not.include(mark.leak.checkoutId);
-  expectCountedOnce(mark, snapshot, ['leaksDetected', 'leaksReclaimed']);
+  expectCountedOnce(mark, now, ['leaksDetected', 'leaksReclaimed']);
   expect(event.serverTerminated, `${mark.service} says it terminated server backend ${mark.leak.serverProcessId} (its ${event.action} event)`).to.equal(true);
 }
 
@@ -165,4 +168,26 @@ export function expectServerSessionTerminated(mark: LeakMark, stillThere: boolea
   expect(stillThere, `server backend ${mark.leak.serverProcessId} still in pg_stat_activity`).to.equal(false);
   const { name, sessionsKilledBefore } = mark.database!;
   expect(sessionsKilledNow - sessionsKilledBefore, `sessions of database ${name} that PostgreSQL saw terminated since the leak was made (pg_stat_database.sessions_killed: ${sessionsKilledBefore} before, ${sessionsKilledNow} now)`).to.equal(1);
+}
+
+/**
+ * A failed operation gives its connection back, not away (the plan: "failed operations still
+ * return connections to the pool", "pool metrics show proper connection lifecycle"). The round's
+ * failing operations ran first, never more at once than the pool keeps open, so none of their
+ * connections was overflow the pool may close: every server connection open before them is still
+ * open after them (PostgreSQL's pids) — a pool that closes the connection of every failed operation
+ * and opens another keeps the count but not the backends — and, where the service counts them, it
+ * closed none, opened only what it lacked, and counted no connection error for a statement that
+ * failed.
+ */
+export function expectSameBackends(round: RoundFigures): { kept: number; opened: number; closed: number | undefined } {
+  const { pidsBefore, pidsAfter, created, destroyed, connectionErrors } = round.failures;
+  const after = new Set(pidsAfter);
+  const gone = pidsBefore.filter((pid) => !after.has(pid));
+  const described = `server connections (pids) before the failing operations: ${pidsBefore.join(', ') || 'none'}; after them: ${pidsAfter.join(', ') || 'none'}`;
+  expect(gone, `round ${round.round}: server connections gone while only failing operations ran, never more at once than the pool keeps (${described})`).to.deep.equal([]);
+  if (destroyed !== undefined) expect(destroyed, `round ${round.round}: connections the pool closed while only failing operations ran (${described})`).to.equal(0);
+  if (created !== undefined) expect(created, `round ${round.round}: connections the pool opened while only failing operations ran, against PostgreSQL's count (${described})`).to.equal(pidsAfter.length - pidsBefore.length);
+  if (connectionErrors !== undefined) expect(connectionErrors, `round ${round.round}: connection errors counted for operations that failed inside the database (a failed statement is not a broken connection)`).to.equal(0);
+  return { kept: pidsBefore.length, opened: pidsAfter.length - pidsBefore.length, closed: destroyed };
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Duration } from '../duration';
-import { describeEvidence } from '../monitoring/pool-timeline';
+import { describeEvidence } from '../targets/evidence';
 import { NotOffered } from '../targets/not-offered';
 import type { LoadRun } from '../tasks/generate-load';
 

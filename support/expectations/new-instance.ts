@@ -1,20 +1,21 @@
 import { expect } from 'chai';
 import type { Outcome } from '../clients/outcome';
+import type { RefusalRules } from '../targets/refusal-rules';
+import type { ScenarioSettings } from '../targets/settings';
 import type { NewInstance } from '../tasks/new-instance';
-import { expectBackpressure } from './backpressure';
+import { expectBackpressure, type JudgedRefusal } from './backpressure';
 
 /** The instance the scenario started is still running (never restarted, never crashed). */
-export function expectRunning({ process, client }: NewInstance): void {
-  expect(process.isRunning, `the new ${client.service} instance is running:\n${process.recentOutput()}`).to.equal(true);
+export function expectRunning({ service, instance }: NewInstance): void {
+  expect(instance.isRunning, `the new ${service} instance is running:\n${instance.recentOutput()}`).to.equal(true);
 }
 
-/** A database operation refused at once with 503, Retry-After and the database's absence as the reason. */
-export function expectRefusedForMissingDatabase(outcome: Outcome): void {
-  const problem = expectBackpressure(outcome, 503);
-  expect(problem.type, 'why a database operation on the new instance was refused').to.equal('/problems/database-unavailable');
+/** A database operation refused at once with backpressure and a Retry-After hint. */
+export function expectRefusedForMissingDatabase(outcome: Outcome, rules: RefusalRules, settings: ScenarioSettings): JudgedRefusal {
+  return expectBackpressure(outcome, 'databaseDown', rules, settings);
 }
 
 /** It ended on SIGTERM with exit code 0: a graceful close. */
-export function expectExitedCleanly({ process }: NewInstance): void {
-  expect(process.exitedWith, `the new instance's exit code after SIGTERM:\n${process.recentOutput()}`).to.equal(0);
+export function expectExitedCleanly({ instance }: NewInstance): void {
+  expect(instance.exitedWith, `the new instance's exit code after SIGTERM:\n${instance.recentOutput()}`).to.equal(0);
 }

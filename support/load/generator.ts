@@ -14,7 +14,7 @@ import { durationOf, maxCallers, segmentAt, type LoadProfile } from './profiles'
 
 export interface LoadTarget {
   baseUrl: string;
-  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path and query, e.g. /api/work/hold?seconds=0.2 */
   path: string;
   headers?: Record<string, string>;

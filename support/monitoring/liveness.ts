@@ -1,4 +1,5 @@
 import type { HealthStatus } from '../clients/contract';
+import { NotOffered } from '../targets/not-offered';
 import type { HealthReading } from '../targets/service-target';
 
 /** One probe of one service's GET /health. */
@@ -41,16 +42,19 @@ export class LivenessProbe {
     private readonly everyMs = 250,
   ) {}
 
-  /** Whether any service is probed at all (a target without health checks has no liveness figure). */
-  get probing(): boolean {
-    return this.services.length > 0;
+  /** Services that have no health check to probe (learned at their first probe). */
+  readonly notProbed = new Set<string>();
+
+  /** Whether `service` (or any service) is probed at all (a target without health checks has no liveness figure). */
+  probing(service?: string): boolean {
+    return service === undefined ? this.services.some((s) => !this.notProbed.has(s.service)) : this.services.some((s) => s.service === service) && !this.notProbed.has(service);
   }
 
   start(): void {
     this.timer = setInterval(() => {
       for (const target of this.services) {
         // Guard: one probe per service at a time; a slow one must not pile up more.
-        if (this.inFlight.has(target.service)) continue;
+        if (this.inFlight.has(target.service) || this.notProbed.has(target.service)) continue;
         this.inFlight.set(target.service, this.probe(target).finally(() => this.inFlight.delete(target.service)));
       }
     }, this.everyMs);
@@ -63,9 +67,13 @@ export class LivenessProbe {
     await Promise.all(this.inFlight.values());
   }
 
-  /** The share answered among samples taken in [from, to] (epoch ms), or all of them. */
-  figure(window: { from?: number; to?: number } = {}, service?: string): LivenessFigure {
-    const within = this.samples.filter((s) => s.at >= (window.from ?? 0) && s.at <= (window.to ?? Infinity) && (!service || s.service === service));
+  /**
+   * The share answered among samples taken in [from, to] (epoch ms), or all of them; `excluded`
+   * leaves out probes that overlapped a restart the suite itself made (a service restarted for new
+   * settings is not a service that went down).
+   */
+  figure(window: { from?: number; to?: number } = {}, service?: string, excluded: (sample: LivenessSample) => boolean = () => false): LivenessFigure {
+    const within = this.samples.filter((s) => s.at >= (window.from ?? 0) && s.at <= (window.to ?? Infinity) && (!service || s.service === service) && !excluded(s));
     const answered = within.filter((s) => s.alive).length;
     return {
       samples: within.length,
@@ -91,6 +99,10 @@ export class LivenessProbe {
         ...(alive ? {} : { error: answer.status === 0 ? (answer.error ?? 'no answer') : `health answer in no known form (HTTP ${answer.status})` }),
       });
     } catch (error) {
+      if (error instanceof NotOffered) {
+        this.notProbed.add(target.service);
+        return;
+      }
       this.samples.push({ at, service: target.service, alive: false, status: 0, poolStatus: undefined, ms: performance.now() - started, error: (error as { code?: string }).code ?? String(error) });
     }
   }

@@ -10,7 +10,7 @@ export function describeEvidence(evidence: PoolReading['evidence'] | undefined):
 }
 
 /** The figures one channel of a service's own reports gave at one moment (its snapshot, its Prometheus series). */
-export type ChannelFigures = Pick<PoolReading, 'active' | 'idle' | 'waiting' | 'open' | 'capacity' | 'utilization' | 'acquired' | 'released' | 'timeouts' | 'rejected' | 'errors'>;
+export type ChannelFigures = Partial<Pick<PoolReading, 'active' | 'idle' | 'waiting' | 'open' | 'capacity' | 'utilization' | 'acquired' | 'released' | 'timeouts' | 'rejected' | 'errors'>>;
 
 /** The figures compared between channels, and that must not change for a sample to count as taken in a still moment. */
 export const CHANNEL_FIGURES = ['active', 'idle', 'waiting', 'open', 'capacity', 'utilization', 'acquired', 'released', 'timeouts', 'rejected', 'errors'] as const;
@@ -152,7 +152,7 @@ export class PoolTimeline {
     readonly everyMs = 100,
   ) {
     this.liveness = new LivenessProbe(
-      targets.filter((t) => t.hasHealth).map((t) => ({ service: t.service, health: () => t.health() })),
+      targets.map((t) => ({ service: t.service, health: () => t.health() })),
       this.livenessEveryMs,
     );
     for (const target of targets) {
@@ -209,7 +209,7 @@ export class PoolTimeline {
       const channels: Record<string, ChannelFigures> = sample.channels ?? {};
       // A single-channel service: its reading is its own report where the figure came from the service itself.
       const source = this.evidence[service]?.[field as keyof PoolReading['evidence']];
-      if (!sample.channels && (source === 'snapshot' || source === 'prometheus') && sample.figures[field] !== undefined) channels[source] = sample.figures;
+      if (!sample.channels && (source === 'json' || source === 'prometheus') && sample.figures[field] !== undefined) channels[source] = sample.figures;
       for (const [channel, figures] of Object.entries(channels)) {
         const value = figures[field];
         if (value !== undefined) (bySource[channel] ??= []).push({ t: sample.t, value });
@@ -233,7 +233,7 @@ export class PoolTimeline {
    * counted, not compared (the channels are read one after the other, not at one instant).
    */
   channelAgreement(service: string): ChannelAgreement {
-    const samples = this.samplesOf(service);
+    const samples = this.samplesOf(service).filter((s) => Object.keys(s.channels ?? {}).length > 1);
     const channels = [...new Set(samples.flatMap((s) => Object.keys(s.channels ?? {})))];
     const agreement: ChannelAgreement = { channels, compared: 0, changing: 0, notInBoth: [], mismatches: [] };
     const notInBoth = new Set<string>();
@@ -277,12 +277,36 @@ export class PoolTimeline {
       const silent = this.silentPolls[service] ?? 0;
       const first = this.pollFailures.find((f) => f.service === service && f.read === 'own reports' && f.kind === 'no answer');
       if (silent > 0) failures.push(`${service}: its own pool reports did not answer ${silent} polls${first ? ` (first at t=${first.t} ms: ${first.why})` : ''}`);
+      const nonsense = this.inconsistencies(service);
+      if (nonsense.length > 0) failures.push(`${service}: its own pool reports contradicted themselves in ${nonsense.length} samples: ${nonsense.slice(0, 5).join('; ')}`);
       const agreement = this.channelAgreement(service);
       if (agreement.mismatches.length > 0) {
         failures.push(`${service}: its ${agreement.channels.join(' and ')} disagreed in ${agreement.mismatches.length} of ${agreement.compared} still samples: ${agreement.mismatches.slice(0, 5).join('; ')}`);
       }
     }
     return failures;
+  }
+
+  /**
+   * Readings that contradict themselves, at any moment (also while requests wait and connections
+   * are idle, not only when the pool is still): in one channel's one reading, utilization outside
+   * 0..100% or not what is in use over capacity, in use and idle not adding up to what is open, more
+   * in use than the capacity.
+   */
+  inconsistencies(service: string): string[] {
+    const found: string[] = [];
+    for (const sample of this.samplesOf(service)) {
+      for (const [channel, f] of Object.entries(sample.channels ?? {})) {
+        const at = `t=${sample.t} ms in its ${channel}`;
+        if (f.utilization !== undefined && (f.utilization < 0 || f.utilization > 1)) found.push(`${at}: utilization ${(f.utilization * 100).toFixed(1)}%, outside 0..100% (${JSON.stringify(f)})`);
+        if (f.utilization !== undefined && f.active !== undefined && f.capacity) {
+          if (Math.abs(f.utilization - f.active / f.capacity) > 1e-6) found.push(`${at}: utilization ${f.utilization}, but ${f.active} of ${f.capacity} in use (${JSON.stringify(f)})`);
+        }
+        if (f.active !== undefined && f.idle !== undefined && f.open !== undefined && f.active + f.idle !== f.open) found.push(`${at}: ${f.active} in use and ${f.idle} idle, but ${f.open} open (${JSON.stringify(f)})`);
+        if (f.active !== undefined && f.capacity !== undefined && f.active > f.capacity) found.push(`${at}: ${f.active} in use, above the capacity of ${f.capacity}`);
+      }
+    }
+    return found;
   }
 
   toJSON(): TimelineJson {
@@ -330,7 +354,7 @@ export class PoolTimeline {
     try {
       const reports = await withinLimit(target.ownReports(), POLL_LIMIT_MS);
       this.reportsItself.set(service, reports.length > 0);
-      if (reports.length > 1) sample.channels = Object.fromEntries(reports.map((report) => [describeEvidence(report.evidence), figuresOf(report)]));
+      if (reports.length > 0) sample.channels = Object.fromEntries(reports.map((report) => [describeEvidence(report.evidence), figuresOf(report)]));
     } catch (error) {
       this.failed(t, target, 'own reports', error);
     }

@@ -1,4 +1,5 @@
 import { loadsOf, uptimePromiseOf } from '../tasks/generate-load';
+import type { ServiceName } from '../system-under-test';
 import type { PoolWorld } from '../world';
 import { loadSpec, renderSvg, timelineSpec } from './charts';
 
@@ -26,13 +27,14 @@ export async function attachScenarioReport(world: PoolWorld): Promise<string[]> 
     failures.push(`rendering the report charts: ${(error as Error).message}`);
   }
   // The uptime promise is measured over the whole scenario, for every load scenario (and by a health check only).
-  if (loadsOf(world).length > 0 && !timeline.liveness.probing) {
-    world.notOffered.push({ step: 'after the load: the promised uptime, measured by a liveness probe', kind: 'not judged', need: 'a health check to probe', why: 'this target describes none' });
+  if (loadsOf(world).length > 0 && !timeline.liveness.probing()) {
+    world.journal.notOffered.push({ step: 'after the load: the promised uptime, measured by a liveness probe', kind: 'not judged', need: 'a health check to probe', why: 'this target describes none' });
   } else if (loadsOf(world).length > 0) {
     const loaded = [...new Set(loadsOf(world).map((load) => load.service))];
     for (const service of loaded) {
       const promised = uptimePromiseOf(world, service);
-      const figure = timeline.liveness.figure({}, service);
+      const target = world.target(service as ServiceName);
+      const figure = timeline.liveness.figure({}, service, (sample) => target.restartedBetween(sample.at, sample.at + sample.ms));
       const measured = `${service}: ${(figure.ratio * 100).toFixed(3)}% of ${figure.samples} probes answered`;
       await world.attach(JSON.stringify({ measured, limitText: promised === undefined ? 'none promised' : `at least ${promised * 100}%`, ...figure }, null, 1), { mediaType: 'application/json', fileName: loaded.length === 1 ? 'liveness.json' : `liveness-${service}.json` });
       if (promised === undefined) failures.push(`liveness: this load scenario states no uptime promise for the ${service} (e.g. "the ${service} promises to answer at least 99.9% of its health checks under load")`);

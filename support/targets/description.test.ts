@@ -34,7 +34,7 @@ function problemsOf(change: (description: Record<string, any>) => void): string[
 
 describe('target descriptions', () => {
   it('reads the shipped files', () => {
-    for (const name of ['postgraphile', 'ours-by-database']) assert.equal(loadTargetDescription(name, ROOT).description.name, name);
+    for (const name of ['ours', 'postgraphile', 'ours-by-database']) assert.equal(loadTargetDescription(name, ROOT).description.name, name);
   });
 
   it('names a missing field', () => {
@@ -48,7 +48,7 @@ describe('target descriptions', () => {
   it('names a wrongly typed field and what it must be', () => {
     assert.deepEqual(problemsOf((d) => { d.services.backend.database.connectionLimit = 'sixty'; }), ['services.backend.database.connectionLimit: expected number, received string']);
     assert.deepEqual(problemsOf((d) => { d.services.backend.hold.via = 'lok'; }), ['services.backend.hold.via: expected one of "endpoint", "database-lock", "sql-function"']);
-    assert.deepEqual(problemsOf((d) => { d.services.backend.pool.startWith.poolTimeout = 'soon'; }), ['services.backend.pool.startWith.poolTimeout: a duration such as "30 seconds"']);
+    assert.deepEqual(problemsOf((d) => { d.services.backend.settings.startWith.poolTimeout = 'soon'; }), ['services.backend.settings.startWith.poolTimeout: a duration such as "30 seconds" or "500 milliseconds"']);
   });
 
   it('reports every problem at once', () => {
@@ -61,13 +61,34 @@ describe('target descriptions', () => {
   });
 
   it('refuses a restart target that cannot be given a knob it says nothing about', () => {
-    const problems = problemsOf((d) => { delete d.services.backend.pool.lacking; });
-    assert.deepEqual(problems, ['services.backend.pool.lacking.maxQueue: the start command sets no queue bound; say what it is ("unbounded")']);
+    const problems = problemsOf((d) => { delete d.services.backend.settings.lacking; });
+    assert.deepEqual(problems, ['services.backend.settings.lacking.maxQueue: the start command sets no queue bound; say what it is ("unbounded")']);
   });
 
   it('refuses a hold request that does not say for how long, and a start without a port', () => {
     assert.match(problemsOf((d) => { d.services.backend.hold.request.body = '{"query":"mutation { sleep(input: {seconds: 1}) { boolean } }"}'; })[0]!, /hold.request: must say for how long, with \{\{seconds\}\}/);
     assert.match(problemsOf((d) => { d.services.backend.start.command = d.services.backend.start.command.map((part: string) => part.replace('{{port}}', '5000')); })[0]!, /start: the command or env must put \{\{port\}\}/);
+  });
+
+  it('names a placeholder the suite does not fill in, with the ones it knows', () => {
+    assert.match(problemsOf((d) => { d.services.backend.request.path = '/graphql?x={{porrt}}'; })[0]!, /^services\.backend\.request\.path: \{\{porrt\}\} is not a placeholder the suite fills in \(known: .*\{\{port\}\}/);
+  });
+
+  it('refuses a setting a start command uses that startWith does not give', () => {
+    assert.deepEqual(problemsOf((d) => { d.services.backend.start.command.push('--timeout={{recoverAfterSeconds}}'); }), ['services.backend.settings.startWith.recoverAfter: missing ({{recoverAfterSeconds}} is used to set it)']);
+  });
+
+  it('refuses a WebSocket request without its id, a sign-in check without the token, and a secret for an asymmetric algorithm', () => {
+    const problems = problemsOf((d) => {
+      d.services.backend.websocket = { path: '/ws', request: '{"op":"read"}', answer: { id: 'id', error: 'error' } };
+      d.services.backend.signIn = { login: { method: 'POST', path: '/login' }, token: 'access_token', check: { path: '/me' } };
+      d.services.backend.tokens = { algorithm: 'RS256', secret: 'x' };
+    });
+    assert.deepEqual(problems, [
+      'services.backend.websocket.request: must carry the request\'s id, with {{id}}',
+      'services.backend.tokens.secret: a shared secret signs only HS256/HS384/HS512 tokens, not RS256',
+      'services.backend.signIn.check: must carry the token, with {{token}} (e.g. headers: { authorization: "Bearer {{token}}" })',
+    ]);
   });
 
   it('names a file that is not there, and one that is not YAML', () => {

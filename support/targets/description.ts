@@ -1,180 +1,26 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
-import { Duration } from '../duration';
-import { METRIC_MAPS } from './metric-maps';
+import type { z } from 'zod';
+import { TargetDescriptionSchema, type ServiceDescription, type TargetDescription } from './schema';
+import { SETTING_VARIABLES, type SettingName } from './settings';
 import { templateVariables } from './templates';
+
+export type { TargetDescription, ServiceDescription } from './schema';
 
 /**
  * A target description: one YAML file per system under test (targets/<name>.yaml) that says, for
- * each thing the steps need, how *this* service does it — so the features run unchanged against a
- * service that has none of the suite's own test endpoints. docs/your-own-service.md explains each
- * field. Validated at start-up: every mistake is reported on a line of its own that names the field
- * and what is allowed.
+ * each thing the steps need, how *this* service does it — our own services (targets/ours.yaml)
+ * like any other. Read and validated before anything starts: every mistake is reported on a line
+ * of its own that names the field and what is allowed.
  */
 
-const DURATION_TEXT = /^\d+(?:\.\d+)? (?:milliseconds?|seconds?|minutes?)$/;
-
-/** A request as the service takes it. Placeholders ({{port}}, {{token}}, {{seconds}}, …) are filled in by the suite. */
-const Request = z.strictObject({
-  method: z.enum(['GET', 'POST', 'PUT', 'DELETE']).default('GET'),
-  path: z.string().startsWith('/', 'a path starting with /, e.g. /api/items'),
-  headers: z.record(z.string(), z.string()).default({}),
-  body: z.string().optional(),
-});
-
-/** What a successful answer looks like (GraphQL answers errors with 200, so the status alone may not say it). */
-const Success = z.strictObject({
-  status: z.array(z.number().int().min(100).max(599)).default([200]),
-  bodyExcludes: z.string().optional(),
-});
-
-/** The shape a restart target starts with; a knob it lacks is left out (`lacking` says what it is). */
-const Shape = z.strictObject({
-  poolSize: z.number().int().min(1),
-  maxOverflow: z.number().int().min(0).optional(),
-  poolTimeout: z.string().regex(DURATION_TEXT, 'a duration such as "30 seconds"').optional(),
-  maxQueue: z.number().int().min(0).optional(),
-});
-
-/** What a knob the service does not have really is, so a scenario that needs another value is skipped, naming it. */
-const Lacking = z.strictObject({
-  maxOverflow: z.literal('part of the pool size').optional(),
-  poolTimeout: z.literal('waits without bound').optional(),
-  maxQueue: z.literal('unbounded').optional(),
-});
-
-const Pool = z.discriminatedUnion('shape', [
-  z.strictObject({ shape: z.literal('admin-api') }),
-  z.strictObject({ shape: z.literal('restart'), startWith: Shape, lacking: Lacking.default({}) }),
-  z.strictObject({
-    shape: z.literal('fixed'),
-    is: z.strictObject({
-      poolSize: z.number().int().min(1),
-      maxOverflow: z.union([z.number().int().min(0), z.literal('part of the pool size')]),
-      poolTimeout: z.union([z.string().regex(DURATION_TEXT, 'a duration such as "30 seconds"'), z.literal('waits without bound')]),
-      maxQueue: z.union([z.number().int().min(0), z.literal('unbounded')]),
-    }),
-  }),
-]);
-
-const Hold = z.discriminatedUnion('via', [
-  /** The service's own endpoint that holds a connection for {{seconds}}. */
-  z.strictObject({ via: z.literal('endpoint'), request: Request }),
-  /** The suite takes this lock from its own connection; the described request must wait for it while holding its pool connection. */
-  z.strictObject({ via: z.literal('database-lock'), lock: z.string().regex(/^\s*LOCK\b|\bFOR\s+(UPDATE|SHARE)\b/i, 'a LOCK TABLE … statement or a SELECT … FOR UPDATE') }),
-  /** A request that runs a sleeping SQL function for {{seconds}}. */
-  z.strictObject({ via: z.literal('sql-function'), request: Request, success: Success.optional() }),
-]);
-
-const MetricMap = z.strictObject({
-  active: z.string().optional(),
-  idle: z.string().optional(),
-  pending: z.string().optional(),
-  max: z.string().optional(),
-  open: z.string().optional(),
-  utilization: z.string().optional(),
-  acquired: z.string().optional(),
-  released: z.string().optional(),
-  timeouts: z.string().optional(),
-  rejected: z.string().optional(),
-  errors: z.string().optional(),
-  leaksDetected: z.string().optional(),
-  /** A histogram: its name without _bucket, _sum and _count. */
-  waitSeconds: z.string().optional(),
-});
-
-const StateSource = z.discriminatedUnion('via', [
-  z.strictObject({ via: z.literal('snapshot') }),
-  z.strictObject({
-    via: z.literal('prometheus'),
-    path: z.string().startsWith('/').default('/metrics'),
-    names: z.union([z.enum(Object.keys(METRIC_MAPS) as [string, ...string[]]), MetricMap]),
-    /** Label filters a series must carry, e.g. { pool: "HikariPool-1" }. */
-    labels: z.record(z.string(), z.string()).default({}),
-  }),
-  z.strictObject({ via: z.literal('pg_stat_activity') }),
-]);
-
-const Health = z.union([
-  z.strictObject({
-    path: z.string().startsWith('/'),
-    field: z.string(),
-    healthy: z.array(z.string()).min(1),
-    warning: z.array(z.string()).default([]),
-    critical: z.array(z.string()).min(1),
-  }),
-  z.strictObject({ path: z.string().startsWith('/'), byStatus: z.strictObject({ healthy: z.array(z.number().int()), critical: z.array(z.number().int()) }) }),
-]);
-
-const Service = z.strictObject({
-  /** The suite starts it (and restarts it with another pool shape). */
-  start: z
-    .strictObject({
-      command: z.array(z.string()).min(1),
-      env: z.record(z.string(), z.string()).default({}),
-      /** A request that answers once the service is ready (any status in `status`). */
-      ready: z.strictObject({ request: Request, status: z.array(z.number().int()).default([200]) }),
-      readyWithin: z.string().regex(DURATION_TEXT).default('60 seconds'),
-    })
-    .optional(),
-  /** Already running there (then the pool shape is admin-api or fixed). */
-  url: z.string().optional(),
-  database: z.strictObject({
-    /** A role and database of its own the suite creates (with CONNECTION LIMIT), then the setup SQL run as that role. */
-    role: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lower-case letters, digits and _').optional(),
-    connectionLimit: z.number().int().min(1).default(60),
-    setup: z.array(z.string()).default([]),
-    /** How pg_stat_activity names its pool's connections (application_name): the audit and database-side holds count them by it. */
-    applicationName: z.string(),
-    /** Where an already running service's database is, for the audit and the locks (superuser); started ones use the suite's own. */
-    adminUrl: z.string().optional(),
-  }),
-  pool: Pool,
-  /** A request that needs a database connection (one short query). */
-  request: Request,
-  success: Success.default({ status: [200] }),
-  /** A request that fails inside the database (optional). */
-  failingRequest: Request.optional(),
-  hold: Hold,
-  /** Where its pool state comes from, best evidence first. */
-  state: z.array(StateSource).min(1),
-  health: Health.optional(),
-  /** How refusals are written: RFC 9457 problem+json, or anything with a status. */
-  refusals: z.enum(['problem+json', 'any']).default('any'),
-  /** How to sign in, when the service is the plan's auth service. */
-  signIn: z
-    .strictObject({
-      login: Request,
-      token: z.string(),
-      check: Request,
-    })
-    .optional(),
-  /**
-   * Its WebSocket, when it speaks the suite's frame protocol ({"id","op":"fast"} in, {"id","ok",
-   * "error":{"code","status","retryAfterSeconds","message"}} out; docs/operators.md), signed in with
-   * a token from the auth service's signIn, in an Authorization header or ?token=.
-   */
-  websocket: z.strictObject({ path: z.string().startsWith('/'), protocol: z.literal('pool-suite'), token: z.enum(['header', 'query']).default('header') }).optional(),
-  /** The suite's own test API (our services): admin pool config, hold endpoint, snapshot, recovery, leaks. */
-  testApi: z.boolean().default(false),
-});
-
-export const TargetDescriptionSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and -'),
-  about: z.string(),
-  services: z.strictObject({ backend: Service, auth: Service.optional() }),
-});
-
-export type TargetDescription = z.infer<typeof TargetDescriptionSchema>;
-export type ServiceDescription = z.infer<typeof Service>;
-export type RequestDescription = z.infer<typeof Request>;
-export type SuccessDescription = z.infer<typeof Success>;
-export type HoldDescription = z.infer<typeof Hold>;
-export type StateSourceDescription = z.infer<typeof StateSource>;
-export type HealthDescription = z.infer<typeof Health>;
-export type MetricNames = z.infer<typeof MetricMap>;
+/** Placeholders the suite fills in, wherever they stand (docs/your-own-service.md, "Placeholders"). */
+const RUN_VARIABLES = ['host', 'node', 'python', 'repo', 'targetDir', 'prefix', 'secret', 'env', 'url', 'port', 'databaseUrl', 'adminUrl', 'role', 'database'];
+/** Placeholders one call fills in: a hold's length, a token to check, a leak's mode, a WebSocket request's id. */
+const CALL_VARIABLES = ['seconds', 'token', 'mode', 'id'];
+const SETTING_PLACEHOLDERS = Object.values(SETTING_VARIABLES).flat();
+const KNOWN = new Set([...RUN_VARIABLES, ...CALL_VARIABLES, ...SETTING_PLACEHOLDERS]);
 
 /** A description that cannot be used: every problem, each on its own line naming the field. */
 export class TargetDescriptionError extends Error {
@@ -204,46 +50,75 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
       return [`${field}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`];
     case 'invalid_union': {
       const options = (issue as { options?: unknown[] }).options;
-      return [options ? `${field}: expected one of ${options.map((v) => JSON.stringify(v)).join(', ')}` : `${field}: ${issue.message}`];
+      if (options) return [`${field}: expected one of ${options.map((v) => JSON.stringify(v)).join(', ')}`];
+      // Which of the forms came closest: the problems of the one with the fewest.
+      const forms = (issue as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
+      const closest = [...forms].sort((a, b) => a.length - b.length)[0];
+      return closest && closest.length > 0 ? closest.flatMap((inner) => describeIssue({ ...inner, path: [...issue.path, ...inner.path] })) : [`${field}: ${issue.message}`];
     }
     default:
       return [`${field}: ${issue.message}`];
   }
 }
 
-/** Checks what the schema cannot: templates name only variables the suite knows; knobs fit the way the shape is set. */
-function semanticProblems(description: TargetDescription): string[] {
+/** Every string of a value, with the field it stands in. */
+function stringsOf(value: unknown, at: string): Array<[string, string]> {
+  if (typeof value === 'string') return [[at, value]];
+  if (Array.isArray(value)) return value.flatMap((item, index) => stringsOf(item, `${at}[${index}]`));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([key, item]) => stringsOf(item, at ? `${at}.${key}` : key));
+  return [];
+}
+
+/** The placeholders a service's start command, env and admin requests use. */
+function startPlaceholders(service: ServiceDescription): Set<string> {
+  const texts = service.start ? [...service.start.command, ...Object.values(service.start.env)] : [];
+  if (service.settings.how === 'admin-api') for (const request of Object.values(service.settings.change)) if (request) texts.push(request.path, request.body ?? '');
+  return new Set(texts.flatMap((text) => templateVariables(text)));
+}
+
+/** What the schema cannot check: placeholders the suite knows, settings that fit how they are set, requests that say what they must. */
+function problemsOf(name: string, service: ServiceDescription): string[] {
+  const at = `services.${name}`;
   const problems: string[] = [];
-  for (const [name, service] of Object.entries(description.services)) {
-    if (!service) continue;
-    const at = `services.${name}`;
-    if (!service.start && !service.url) problems.push(`${at}: needs start (the suite starts it) or url (it is already running)`);
-    if (service.start && service.url) problems.push(`${at}: give start or url, not both`);
-    if (service.pool.shape === 'restart' && !service.start) problems.push(`${at}.pool.shape: restart needs start (a command the suite runs)`);
-    if (service.pool.shape === 'restart' && service.start) {
-      const used = new Set([...service.start.command, ...Object.values(service.start.env)].flatMap((text) => templateVariables(text)));
-      const knobs = ['poolSize', 'maxOverflow', 'capacity', 'poolTimeoutSeconds', 'poolTimeoutMs', 'maxQueue'].filter((knob) => used.has(knob));
-      if (knobs.length === 0) problems.push(`${at}.start: a restart target must put at least one of {{poolSize}}, {{capacity}}, {{maxOverflow}}, {{poolTimeoutSeconds}}, {{poolTimeoutMs}}, {{maxQueue}} into its command or env`);
-      if (used.has('capacity') && (used.has('poolSize') || used.has('maxOverflow'))) problems.push(`${at}.start: use {{capacity}} (one pool size) or {{poolSize}} and {{maxOverflow}}, not both`);
-      if (!used.has('maxOverflow') && !used.has('capacity') && !service.pool.lacking.maxOverflow) problems.push(`${at}.pool.lacking.maxOverflow: the start command sets no overflow; say what it is ("part of the pool size")`);
-      if (!used.has('poolTimeoutSeconds') && !used.has('poolTimeoutMs') && !service.pool.lacking.poolTimeout) problems.push(`${at}.pool.lacking.poolTimeout: the start command sets no pool timeout; say what it is ("waits without bound")`);
-      if (!used.has('maxQueue') && !service.pool.lacking.maxQueue) problems.push(`${at}.pool.lacking.maxQueue: the start command sets no queue bound; say what it is ("unbounded")`);
-      const start = service.pool.startWith;
-      if (used.has('maxOverflow') && start.maxOverflow === undefined) problems.push(`${at}.pool.startWith.maxOverflow: missing ({{maxOverflow}} is in the start command)`);
-      if ((used.has('poolTimeoutSeconds') || used.has('poolTimeoutMs')) && start.poolTimeout === undefined) problems.push(`${at}.pool.startWith.poolTimeout: missing (a pool timeout placeholder is in the start command)`);
-      if (used.has('maxQueue') && start.maxQueue === undefined) problems.push(`${at}.pool.startWith.maxQueue: missing ({{maxQueue}} is in the start command)`);
-    }
-    if (service.pool.shape === 'admin-api' && !service.testApi) problems.push(`${at}.pool.shape: admin-api is the suite's own test API (testApi: true); use restart or fixed`);
-    if (service.state.some((s) => s.via === 'snapshot') && !service.testApi) problems.push(`${at}.state: snapshot is the suite's own test API (testApi: true); use prometheus or pg_stat_activity`);
-    if (service.hold.via === 'database-lock' && !service.database.role && !service.url) problems.push(`${at}.hold: a database lock needs database.role (the suite's own database for it)`);
-    if (service.hold.via !== 'database-lock' && !templateVariables(`${service.hold.request.path} ${service.hold.request.body ?? ''}`).includes('seconds')) {
-      problems.push(`${at}.hold.request: must say for how long, with {{seconds}} in its path or body`);
-    }
-    if (service.start) {
-      const used = [...service.start.command, ...Object.values(service.start.env)].flatMap((text) => templateVariables(text));
-      if (!used.includes('port')) problems.push(`${at}.start: the command or env must put {{port}} where the service listens`);
-    }
-    if (name === 'auth' && !service.signIn) problems.push(`${at}.signIn: the auth service needs login, token and check`);
+  for (const [field, text] of stringsOf(service, at)) {
+    for (const variable of templateVariables(text)) if (!KNOWN.has(variable)) problems.push(`${field}: {{${variable}}} is not a placeholder the suite fills in (known: ${[...KNOWN].map((k) => `{{${k}}}`).join(', ')})`);
+  }
+  if (!service.start && !service.url) problems.push(`${at}: needs start (the suite starts it) or url (it is already running)`);
+  if (service.start && service.url) problems.push(`${at}: give start or url, not both`);
+  if (service.start && !templateVariables([...service.start.command, ...Object.values(service.start.env)].join(' ')).includes('port')) {
+    problems.push(`${at}.start: the command or env must put {{port}} where the service listens`);
+  }
+  const { settings } = service;
+  const used = startPlaceholders(service);
+  if (settings.how === 'restart' && !service.start) problems.push(`${at}.settings.how: restart needs start (a command the suite runs)`);
+  if (settings.how !== 'fixed') {
+    // {{capacity}} alone is one pool size: its overflow is 0, not a value to give.
+    const onlyCapacity = (setting: SettingName) => setting === 'maxOverflow' && !used.has('maxOverflow');
+    const undefinedButUsed = (Object.entries(SETTING_VARIABLES) as Array<[SettingName, readonly string[]]>).filter(([setting, variables]) => variables.some((v) => used.has(v)) && !onlyCapacity(setting) && settings.startWith[setting as keyof typeof settings.startWith] === undefined);
+    for (const [setting, variables] of undefinedButUsed) problems.push(`${at}.settings.startWith.${setting}: missing (${variables.filter((v) => used.has(v)).map((v) => `{{${v}}}`).join(', ')} is used to set it)`);
+  }
+  if (settings.how === 'restart' && service.start) {
+    if (![...SETTING_PLACEHOLDERS].some((v) => used.has(v))) problems.push(`${at}.start: a restart target must put at least one setting ({{poolSize}}, {{capacity}}, {{poolTimeoutSeconds}}, …) into its command or env`);
+    if (used.has('capacity') && (used.has('poolSize') || used.has('maxOverflow'))) problems.push(`${at}.start: use {{capacity}} (one pool size) or {{poolSize}} and {{maxOverflow}}, not both`);
+    if (!used.has('maxOverflow') && !used.has('capacity') && !settings.lacking.maxOverflow) problems.push(`${at}.settings.lacking.maxOverflow: the start command sets no overflow; say what it is ("part of the pool size")`);
+    if (!used.has('poolTimeoutSeconds') && !used.has('poolTimeoutMs') && !settings.lacking.poolTimeout) problems.push(`${at}.settings.lacking.poolTimeout: the start command sets no pool timeout; say what it is ("waits without bound")`);
+    if (!used.has('maxQueue') && !settings.lacking.maxQueue) problems.push(`${at}.settings.lacking.maxQueue: the start command sets no queue bound; say what it is ("unbounded")`);
+  }
+  if (service.hold.via !== 'database-lock' && !templateVariables(`${service.hold.request.path} ${service.hold.request.body ?? ''}`).includes('seconds')) {
+    problems.push(`${at}.hold.request: must say for how long, with {{seconds}} in its path or body`);
+  }
+  if (service.websocket && !templateVariables(service.websocket.request).includes('id')) problems.push(`${at}.websocket.request: must carry the request's id, with {{id}}`);
+  if (service.abilities.leakOnCommand && !templateVariables(`${service.abilities.leakOnCommand.request.path} ${service.abilities.leakOnCommand.request.body ?? ''}`).includes('mode')) {
+    problems.push(`${at}.abilities.leakOnCommand.request: must say how the connection leaks, with {{mode}} (held or dropped)`);
+  }
+  if (service.tokens?.secret && service.tokens.algorithm && !service.tokens.algorithm.startsWith('HS')) problems.push(`${at}.tokens.secret: a shared secret signs only HS256/HS384/HS512 tokens, not ${service.tokens.algorithm}`);
+  if (service.signIn && !templateVariables(`${service.signIn.check.path} ${JSON.stringify(service.signIn.check.headers)} ${service.signIn.check.body ?? ''}`).includes('token')) {
+    problems.push(`${at}.signIn.check: must carry the token, with {{token}} (e.g. headers: { authorization: "Bearer {{token}}" })`);
+  }
+  if (name === 'auth' && !service.signIn) problems.push(`${at}.signIn: the auth service needs login, token and check`);
+  if (service.health && 'field' in service.health && service.health.critical.length === 0) {
+    // A health that never says critical is allowed (it is then judged as never saying it); named so it is a choice.
+    process.stderr.write(`${at}.health: names no value for critical: checks that the service says critical will be judged not met\n`);
   }
   return problems;
 }
@@ -254,19 +129,15 @@ export function loadTargetDescription(nameOrPath: string, root = path.resolve(__
   const shown = path.relative(process.cwd(), file) || file;
   let raw: unknown;
   try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
+    // Merge keys (<<: *anchor) let two services share most of an env block.
+    raw = parseYaml(readFileSync(file, 'utf8'), { merge: true });
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (TARGET names a file in targets/ or a path)' : `not valid YAML: ${(error as Error).message.split('\n')[0]}`;
     throw new TargetDescriptionError(shown, [reason]);
   }
   const parsed = TargetDescriptionSchema.safeParse(raw);
-  if (!parsed.success) throw new TargetDescriptionError(shown, parsed.error.issues.flatMap(describeIssue));
-  const problems = semanticProblems(parsed.data);
+  if (!parsed.success) throw new TargetDescriptionError(shown, [...new Set(parsed.error.issues.flatMap(describeIssue))]);
+  const problems = Object.entries(parsed.data.services).flatMap(([name, service]) => (service ? problemsOf(name, service) : []));
   if (problems.length > 0) throw new TargetDescriptionError(shown, problems);
   return { description: parsed.data, file };
-}
-
-/** A shape field's duration text ("30 seconds") as a Duration. */
-export function durationOf(text: string): Duration {
-  return Duration.parse(text);
 }

@@ -21,7 +21,12 @@ export interface MetricNameMap {
   /** Requests refused at once because too many waited. */
   rejected?: string;
   errors?: string;
+  /** Server connections opened and closed by the pool. */
+  created?: string;
+  destroyed?: string;
   leaksDetected?: string;
+  recoveryAttempts?: string;
+  recoverySuccesses?: string;
   /** Time callers waited for a connection, a histogram in seconds: its name without _bucket, _sum and _count. */
   waitSeconds?: string;
 }
@@ -40,7 +45,11 @@ export const METRIC_MAPS = {
     timeouts: 'dbpool_timeouts_total',
     rejected: 'dbpool_rejected_total',
     errors: 'dbpool_errors_total',
+    created: 'dbpool_connections_created_total',
+    destroyed: 'dbpool_connections_destroyed_total',
     leaksDetected: 'dbpool_leaks_detected_total',
+    recoveryAttempts: 'dbpool_recovery_attempts_total',
+    recoverySuccesses: 'dbpool_recovery_successes_total',
     waitSeconds: 'dbpool_acquire_wait_seconds',
   },
   /** HikariCP through Micrometer's Prometheus registry (what JVM dashboards already know). */

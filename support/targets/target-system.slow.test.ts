@@ -5,9 +5,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { EmbeddedDatabase } from '../../testkit/embedded-database';
-import { Duration } from '../duration';
-import { Operations } from '../load/operations';
-import { TargetDescriptionSchema, type TargetDescription } from './description';
+import type { TargetDescription } from './description';
+import { TargetDescriptionSchema } from './schema';
+import type { Platform } from '../environment/deployment';
 import { TargetSystem } from './target-system';
 
 /*
@@ -18,10 +18,12 @@ import { TargetSystem } from './target-system';
 const ROOT = path.resolve(__dirname, '..', '..');
 const database = new EmbeddedDatabase(60);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'pool-suite-target-system-'));
-let adminUrl: string;
+let platform: Platform;
+/** The file a description stands for: relative paths in it are read from targets/. */
+const FILE = path.join(ROOT, 'targets', 'test-target.yaml');
 
 before(async () => {
-  adminUrl = await database.start();
+  platform = { environment: 'embedded', adminUrl: await database.start(), running: {}, secrets: {}, dbPrefix: 'tst_' };
 });
 after(async () => {
   await database.stop();
@@ -57,23 +59,30 @@ function runningServices(): number[] {
 }
 
 describe('a described target that does not do what its file says', () => {
-  it('a lock the described request never waits for: the hold says it did not hold', async () => {
+  it('a lock the described request never waits for: the run stops before any scenario, naming hold.lock', async () => {
     const spare = path.join(dir, 'spare.sql');
     writeFileSync(spare, 'CREATE TABLE spare (id integer);');
-    const system = await TargetSystem.start(
-      describedBackend((backend) => {
-        backend.database.setup.push(spare);
-        backend.hold.lock = 'LOCK TABLE spare IN ACCESS EXCLUSIVE MODE';
-      }),
-      adminUrl,
-    );
-    try {
-      const operations = new Operations();
-      await assert.rejects(system.targets.backend!.hold(operations, 2, Duration.ofSeconds(2), 'holder'), /the hold did not hold: 2 requests were sent while the suite held "LOCK TABLE spare/);
-      await operations.settled();
-    } finally {
-      await system.stop();
-    }
+    const description = describedBackend((backend) => {
+      backend.database.setup.push(spare);
+      backend.hold.lock = 'LOCK TABLE spare IN ACCESS EXCLUSIVE MODE';
+    });
+    await assert.rejects(TargetSystem.start(description, FILE, platform), /services\.backend\.hold\.lock: the described request does not wait on "LOCK TABLE spare IN ACCESS EXCLUSIVE MODE" \(it was answered 200 without waiting/);
+    assert.deepEqual(runningServices(), []);
+  });
+
+  it('an ability whose endpoint is not there: the run stops naming the field, and leaves nothing running', async () => {
+    const description = describedBackend((backend) => {
+      backend.abilities = { leakReport: { request: { path: '/admin/no-such-report' } } };
+    });
+    await assert.rejects(TargetSystem.start(description, FILE, platform), /backend \(ours-by-database\): abilities\.leakReport\.request answered 404/);
+    assert.deepEqual(runningServices(), []);
+  });
+
+  it('a JSON state source that does not answer: the run stops naming it', async () => {
+    const description = describedBackend((backend) => {
+      backend.state = [{ via: 'json', request: { path: '/admin/pool' }, fields: { active: 'connections.active' } }];
+    });
+    await assert.rejects(TargetSystem.start(description, FILE, platform), /services\.backend\.state\[0\]: GET \/admin\/pool answered 401/);
     assert.deepEqual(runningServices(), []);
   });
 
@@ -81,7 +90,7 @@ describe('a described target that does not do what its file says', () => {
     const description = describedBackend((backend) => {
       backend.state[0].names = { active: 'dbpool_connections_in_use', pending: 'dbpool_connections_pending' };
     });
-    await assert.rejects(TargetSystem.start(description, adminUrl), /services\.backend\.state\[0\]\.names: not exposed by GET \/metrics: active: dbpool_connections_in_use \(it exposes dbpool_/);
+    await assert.rejects(TargetSystem.start(description, FILE, platform), /services\.backend\.state\[0\]\.names: not in its answer: active: dbpool_connections_in_use/);
     assert.deepEqual(runningServices(), []);
   });
 
@@ -89,7 +98,7 @@ describe('a described target that does not do what its file says', () => {
     const description = describedBackend((backend) => {
       backend.start.env.POOL_SIZE = '0';
     });
-    await assert.rejects(TargetSystem.start(description, adminUrl), /backend: invalid configuration: POOL_SIZE="0" is not allowed/);
+    await assert.rejects(TargetSystem.start(description, FILE, platform), /services\.backend\.start: the service did not start \(exit 2\): backend: invalid configuration: POOL_SIZE="0" is not allowed/);
     assert.deepEqual(runningServices(), []);
   });
 
@@ -101,7 +110,8 @@ describe('a described target that does not do what its file says', () => {
         backend.start.command = ['sh', '-c', `${command}; exit $?`];
         delete backend.start.env.EXIT_WITH_PARENT;
       }),
-      adminUrl,
+      FILE,
+      platform,
     );
     try {
       assert.equal((await system.targets.backend!.sendRequest()).status, 200);
@@ -113,7 +123,7 @@ describe('a described target that does not do what its file says', () => {
   });
 
   it('a service that stops answering: its requests come back as no answer, and stopping leaves nothing', async () => {
-    const system = await TargetSystem.start(describedBackend(), adminUrl);
+    const system = await TargetSystem.start(describedBackend(), FILE, platform);
     try {
       const backend = system.targets.backend!;
       assert.equal((await backend.sendRequest()).status, 200);

@@ -1,13 +1,11 @@
 import { expect } from 'chai';
-import { AuthClient, TEST_USER } from '../clients/auth-client';
 import type { Outcome } from '../clients/outcome';
 import { sendRaw } from '../clients/raw-http';
-import type { HealthAnswer } from '../clients/service-client';
-import { WebSocketClient, type AnswerFrame } from '../clients/websocket-client';
+import type { AnswerFrame } from '../clients/websocket-client';
 import type { Duration } from '../duration';
 import { eventually } from '../eventually';
-import { shapeOf, type PoolShape } from '../pool-shape';
 import { ScenarioState } from '../scenario-state';
+import type { HealthReading } from '../targets/service-target';
 import type { ServiceName } from '../system-under-test';
 import { FRAME_ANSWER_WITHIN_MS, WAIT } from '../timeouts';
 import type { PoolWorld } from '../world';
@@ -28,8 +26,8 @@ export interface StartRefusal {
 export interface BadInputEvidence {
   /** The service the bad input went to. */
   target?: ServiceName;
-  /** Its pool shape just before. */
-  shapeBefore?: PoolShape;
+  /** Its pool limits just before. */
+  limitsBefore?: PoolLimitsSeen;
   refusal?: Outcome;
   startRefusal?: StartRefusal;
   /** A process that started although it should not have: its URL and what it was given. */
@@ -47,32 +45,42 @@ export function badInputOf(world: PoolWorld): BadInputEvidence {
   return evidence.of(world);
 }
 
-async function rememberShape(world: PoolWorld, service: ServiceName): Promise<void> {
-  const record = badInputOf(world);
-  record.target = service;
-  record.shapeBefore = shapeOf((await world.testApi(service).poolSnapshot()).config);
+/** The pool's limits as the service reports them (its JSON or metrics): what a refused change must leave as they were. */
+export interface PoolLimitsSeen {
+  poolSize: number;
+  capacity: number;
+  maxOverflow: number | undefined;
+  poolTimeoutSeconds: number | undefined;
+  maxQueue: number | undefined;
 }
 
-/** The pool shape a service reports now (to compare with the one before the bad input). */
-export async function currentShape(world: PoolWorld, service: ServiceName): Promise<PoolShape> {
-  return shapeOf((await world.testApi(service).poolSnapshot()).config);
+async function rememberLimits(world: PoolWorld, service: ServiceName): Promise<void> {
+  const record = badInputOf(world);
+  record.target = service;
+  record.limitsBefore = await currentLimits(world, service);
+}
+
+/** The pool limits a service reports now (to compare with the ones before the bad input). */
+export async function currentLimits(world: PoolWorld, service: ServiceName): Promise<PoolLimitsSeen> {
+  const { poolSize, capacity, maxOverflow, poolTimeoutSeconds, maxQueue } = await world.pool(service);
+  return { poolSize, capacity, maxOverflow, poolTimeoutSeconds, maxQueue };
 }
 
 // ---- HTTP ----------------------------------------------------------------------------------
 
-/** Sends a malformed request from the catalogue exactly as written (tracked, so the After hook and the 500 check see it). */
+/** Sends a malformed request from the catalogue exactly as written (tracked, so the After hook and the 500 check see it); an administrator's through the pool-settings request. */
 export async function sendBadRequest(world: PoolWorld, phrase: string): Promise<Outcome> {
   const bad = BAD_HTTP_REQUESTS[phrase];
   if (!bad) throw new Error(`no bad request is called "${phrase}"`);
-  await rememberShape(world, bad.service);
-  const { baseUrl } = world.testApi(bad.service);
-  const headers = { ...bad.request.headers, ...(bad.admin ? { authorization: `Bearer ${world.system.deployment.adminToken}` } : {}) };
-  const refusal = await world.operations.start('bad input', () => sendRaw(baseUrl, { ...bad.request, headers })).result;
+  await rememberLimits(world, bad.service);
+  const target = world.target(bad.service);
+  const send = bad.admin ? () => world.ability(bad.service, 'poolAdmin')({ headers: bad.request.headers ?? {}, ...(bad.request.body === undefined ? {} : { body: bad.request.body }) }) : () => sendRaw(target.url, bad.request);
+  const refusal = await world.operations.forService(bad.service).start('bad input', send).result;
   badInputOf(world).refusal = refusal;
   return refusal;
 }
 
-/** One pool setting set to a value (JSON as written in the table: 0, 1.5, "ten", null) through the admin API. */
+/** One pool setting set to a value (JSON as written in the table: 0, 1.5, "ten", null) through the pool-settings request. */
 export async function setPoolSetting(world: PoolWorld, service: ServiceName, setting: string, valueJson: string): Promise<Outcome> {
   let value: unknown;
   try {
@@ -80,28 +88,25 @@ export async function setPoolSetting(world: PoolWorld, service: ServiceName, set
   } catch {
     throw new Error(`the value ${valueJson} in the table is not JSON (quote strings: "ten")`);
   }
-  await rememberShape(world, service);
-  const client = world.testApi(service);
-  const refusal = await world.operations.start('bad input', () => client.sendPoolChange({ [setting]: value })).result;
+  await rememberLimits(world, service);
+  const poolAdmin = world.ability(service, 'poolAdmin');
+  const refusal = await world.operations.forService(service).start('bad input', () => poolAdmin({ headers: { 'content-type': 'application/json' }, body: JSON.stringify({ [setting]: value }) })).result;
   badInputOf(world).refusal = refusal;
   return refusal;
 }
 
-/** Another client of the service: the backend does a normal database operation, the auth service signs the test user in. */
-export async function serveAnotherClient(world: PoolWorld, service: ServiceName): Promise<{ served: Outcome; health: HealthAnswer }> {
-  const client = world.testApi(service);
-  const served = await world.operations.start('another client', () =>
-    service === 'backend' ? client.work('fast') : new AuthClient(client).login(TEST_USER.email, TEST_USER.password),
-  ).result;
-  return { served, health: await client.health() };
+/** Another client of the service: its request that needs the database, and its health check right after. */
+export async function serveAnotherClient(world: PoolWorld, service: ServiceName): Promise<{ served: Outcome; health: HealthReading }> {
+  const target = world.target(service);
+  const served = await world.operations.forService(service).start('another client', () => target.sendRequest()).result;
+  return { served, health: await target.health() };
 }
 
-/** A second signed-in WebSocket client asks for a normal database operation. */
+/** A second signed-in WebSocket client asks for data that needs the database. */
 export async function serveAnotherWebSocketClient(world: PoolWorld): Promise<Outcome> {
-  const token = await new AuthClient(world.testApi('auth')).token();
-  const other = await WebSocketClient.connect(world.system.deployment.backendUrl, token);
+  const other = await world.target('backend').openWebSocket(await world.target('auth').token());
   world.onCleanup(() => other.close());
-  const answer = await world.operations.start('another WebSocket client', () => other.request({ id: 'another-client', op: 'fast' })).result;
+  const answer = await world.operations.forService('backend').start('another WebSocket client', () => other.askForData('another-client')).result;
   await other.close();
   return answer;
 }
@@ -113,13 +118,12 @@ export async function serveAnotherWebSocketClient(world: PoolWorld): Promise<Out
  * instance has them. A process that starts listening anyway is stopped at once (the row fails later).
  */
 export async function startServiceWith(world: PoolWorld, service: ServiceName, variable: string, value: string): Promise<void> {
-  const spawn = world.system.deployment.spawnService;
-  if (!spawn) throw new Error('this deployment does not let the suite start service processes (@needs-local-services)');
+  const spawn = world.ability(service, 'spawnInstance');
   const record = badInputOf(world);
   record.target = service;
   const started = performance.now();
   try {
-    const instance = await spawn(service, { [variable]: value });
+    const instance = await spawn({ [variable]: value });
     record.startedAnyway = `${instance.url} with ${variable}=${JSON.stringify(value)}`;
     await instance.stop();
   } catch (error) {
@@ -138,9 +142,9 @@ export async function sendBadFrame(world: PoolWorld, phrase: string): Promise<vo
   const record = badInputOf(world);
   record.target = 'backend';
   record.frameId = bad.id;
-  const answer = socket.nextFrame(() => true, FRAME_ANSWER_WITHIN_MS);
+  const answer = socket.nextMessage(() => true, FRAME_ANSWER_WITHIN_MS);
   socket.sendRaw(bad.data);
-  record.frameAnswer = await answer;
+  record.frameAnswer = (await answer) as AnswerFrame | undefined;
 }
 
 /** Sends one text frame of `kib` KiB on the scenario's socket. */
@@ -159,13 +163,13 @@ export async function awaitSocketClose(world: PoolWorld): Promise<void> {
 export async function floodWithHolds(world: PoolWorld, count: number, hold: Duration): Promise<void> {
   const socket = webSocketsOf(world).webSocket;
   badInputOf(world).target = 'backend';
-  const firstFrame = socket.frames.length;
+  const firstFrame = socket.messages.length;
   const ids = Array.from({ length: count }, (_, index) => `flood-${index + 1}`);
   for (const id of ids) socket.sendRaw(JSON.stringify({ id, op: 'hold', seconds: hold.seconds }));
   const flood = { ids, answers: [] as AnswerFrame[] };
   badInputOf(world).flood = flood;
   await eventually(() => {
-    flood.answers = socket.frames.slice(firstFrame);
+    flood.answers = socket.messages.slice(firstFrame) as AnswerFrame[];
     const answered = new Set(flood.answers.map((frame) => frame.id));
     expect(ids.filter((id) => !answered.has(id)).length, `flood requests without an answer (socket open: ${socket.isOpen})`).to.equal(0);
   }, { within: hold.ms + WAIT.shortly });

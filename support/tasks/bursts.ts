@@ -1,8 +1,8 @@
 import { expect } from 'chai';
+import type { Outcome } from '../clients/outcome';
 import type { Duration } from '../duration';
-import type { BurstAnswers } from '../expectations/queue';
 import { eventually } from '../eventually';
-import { describeEvidence } from '../monitoring/pool-timeline';
+import { describeEvidence } from '../targets/evidence';
 import { ScenarioState } from '../scenario-state';
 import type { ServiceName } from '../system-under-test';
 import { holdConnections } from './hold-connections';
@@ -11,6 +11,14 @@ import type { PoolWorld } from '../world';
 
 /** The pool's places as a burst left them: connections in use and requests queued, per channel the service reports through. */
 export type QueuePlaces = Record<string, { active: number | undefined; waiting: number }>;
+
+/** One burst's answers: the holders', the requests', and the places the requests took in the pool. */
+export interface BurstAnswers {
+  holders: readonly Outcome[];
+  requests: readonly Outcome[];
+  /** Undefined when the service reports no waiting count. */
+  places: QueuePlaces | undefined;
+}
 
 /** One burst of requests at once against a saturated pool: who held, who asked, and the places they took. */
 export interface Burst {

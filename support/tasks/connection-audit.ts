@@ -1,5 +1,6 @@
-import type { DatabaseAudit } from '../clients/database-audit';
+import { DatabaseAudit } from '../clients/database-audit';
 import type { PoolReading, ServiceTarget } from '../targets/service-target';
+import type { PoolWorld } from '../world';
 
 /** What a service says it holds, beside what PostgreSQL says it holds (pg_stat_activity by application_name). */
 export interface ConnectionAudit {
@@ -14,4 +15,12 @@ export async function auditConnections(target: ServiceTarget, audit: DatabaseAud
   const reported = await target.poolState();
   const database = await audit.connectionsOf(target.applicationName);
   return { service: target.service, reported, database };
+}
+
+/** Opens the scenario's audit connection: at its start, and again after it restarted PostgreSQL. */
+export async function connectAudit(world: PoolWorld): Promise<void> {
+  const audit = await DatabaseAudit.connect(world.system.auditDatabaseUrl!, world.system.auditDatabases);
+  await world.audit?.close();
+  world.audit = audit;
+  world.onCleanup(() => audit.close());
 }

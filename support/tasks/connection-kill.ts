@@ -46,27 +46,27 @@ export function killOf(world: PoolWorld): KillFigures {
  * or the recovery limit passes; every request stays tracked, so the After hook waits for each.
  */
 export async function terminateConnectionsUnderLoad(world: PoolWorld, service: ServiceName): Promise<KillFigures> {
-  const client = world.testApi(service);
+  const target = world.target(service);
   const audit = world.requireAudit();
   let stopped = false;
   const callers = Array.from({ length: QUICK_CALLERS }, async () => {
-    while (!stopped) await world.operations.start('quick', () => client.work('fast')).result;
+    while (!stopped) await world.operations.forService(service).start('quick', () => target.sendRequest()).result;
   });
   try {
     await eventually(() => {
       expect(world.operations.labelled('quick').filter((op) => op.outcome).length, 'quick requests answered before the kill').to.be.at.least(ANSWERED_BEFORE_KILL);
     });
     const killedAt = Date.now();
-    const terminated = await audit.terminateConnectionsOf(service);
+    const terminated = await audit.terminateConnectionsOf(target.applicationName);
     world.timeline?.markPhase(`pg_terminate_backend of ${terminated} ${service} connections`, 'fault', killedAt, killedAt + 1);
     const healthAnswers: Record<string, number> = {};
     let healthyAt: number | undefined;
     let servingAt: number | undefined;
     await eventually(async () => {
-      const health = await client.health();
-      healthAnswers[health.status] = (healthAnswers[health.status] ?? 0) + 1;
-      if (healthyAt === undefined && health.status === 200 && health.body.poolStatus === 'healthy') healthyAt = health.finishedAt;
-      const served = world.operations.labelled('quick').find((op) => op.startedAt > killedAt && op.outcome?.status === 200);
+      const health = await target.health();
+      healthAnswers[health.answer.status] = (healthAnswers[health.answer.status] ?? 0) + 1;
+      if (healthyAt === undefined && health.status === 'healthy') healthyAt = health.answer.finishedAt;
+      const served = world.operations.labelled('quick').find((op) => op.startedAt > killedAt && op.outcome !== undefined && target.succeeded(op.outcome));
       if (servingAt === undefined && served) servingAt = served.outcome!.finishedAt;
       const healthSamples = Object.values(healthAnswers).reduce((sum, n) => sum + n, 0);
       // Survival needs evidence: the service serves again, and its health check was asked (and counted) throughout.

@@ -6,10 +6,6 @@ import type { ServiceName } from '../system-under-test';
 import { WAIT } from '../timeouts';
 import type { PoolWorld } from '../world';
 
-/** The role the service's connections log in as: `<DB_PREFIX><service>`. */
-export function roleOf(world: PoolWorld, service: ServiceName): string {
-  return world.target(service).databaseRole ?? `${world.system.settings.dbPrefix}${service}`;
-}
 
 /**
  * The room a database-side limit leaves the pool, per World: how many connections it may still
@@ -28,10 +24,13 @@ const rooms = new ScenarioState<ConnectionRoom>('no database-side connection lim
  */
 async function endPoolConnections(world: PoolWorld, service: ServiceName): Promise<void> {
   const audit = world.requireAudit();
-  await audit.terminateConnectionsOf(service);
+  const target = world.target(service);
+  await audit.terminateConnectionsOf(target.applicationName);
   await eventually(async () => {
-    expect((await audit.connectionsOf(service)).total, `${service} pool connections left after ending them`).to.equal(0);
-    expect((await world.testApi(service).poolSnapshot()).connections.total, `${service} pool's own count of open connections`).to.equal(0);
+    expect((await audit.connectionsOf(target.applicationName)).total, `${service} pool connections left after ending them`).to.equal(0);
+    // Where the service counts its open connections itself, it must have noticed they are gone.
+    const { open, evidence } = await target.poolState();
+    if (evidence.open !== 'pg_stat_activity' && open !== undefined) expect(open, `${service} pool's own count of open connections`).to.equal(0);
   }, { within: WAIT.settle });
 }
 
@@ -42,12 +41,13 @@ async function endPoolConnections(world: PoolWorld, service: ServiceName): Promi
  */
 export async function limitRoleConnections(world: PoolWorld, service: ServiceName, limit: number): Promise<void> {
   const audit = world.requireAudit();
-  const role = roleOf(world, service);
+  const { role } = world.target(service).database;
   const original = await audit.connectionLimitOf(role);
   world.onCleanup(() => audit.setConnectionLimit(role, original));
   await audit.setConnectionLimit(role, limit);
   await endPoolConnections(world, service);
-  const heldElsewhere = (await audit.rolesOf(service)).find((r) => r.role === role)?.connections ?? 0;
+  // What the role still holds once the pool's connections are gone: its other connections (a health probe's, an admin API's).
+  const heldElsewhere = await audit.connectionsOfRole(role);
   expect(heldElsewhere, `${role} connections outside the pool, against the limit of ${limit}`).to.be.below(limit);
   rooms.set(world, { room: limit - heldElsewhere, limit: `${role} CONNECTION LIMIT ${limit}, ${heldElsewhere} held outside the pool`, reason: /too many connections for role/i });
 }
@@ -63,7 +63,7 @@ export async function fillServerConnectionSlots(world: PoolWorld, service: Servi
   const before = await audit.connectionSlots();
   const toFill = before.maxConnections - before.reserved - before.inUse - room;
   expect(toFill, `connections to fill, of ${JSON.stringify(before)}`).to.be.above(0);
-  const filler = await ConnectionSlotFiller.fill(world.system.deployment.auditDatabaseUrl!, toFill);
+  const filler = await ConnectionSlotFiller.fill(world.system.auditDatabaseUrl!, toFill);
   world.onCleanup(() => filler.release());
   const after = await audit.connectionSlots();
   const left = after.maxConnections - after.reserved - after.inUse;

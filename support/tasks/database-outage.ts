@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { AuthClient } from '../clients/auth-client';
-import { describeOutcome, type Outcome } from '../clients/outcome';
+import { connectAudit } from './connection-audit';
+import { describeAnswer, describeOutcome, type Outcome } from '../clients/outcome';
 import type { DatabaseServer } from '../environment';
 import { eventually } from '../eventually';
 import { ScenarioState } from '../scenario-state';
@@ -44,7 +44,7 @@ export function outageOf(world: PoolWorld): OutageFigures {
 }
 
 export function databaseServerOf(world: PoolWorld): DatabaseServer {
-  const server = world.system.deployment.databaseServer;
+  const server = world.system.platform.databaseServer;
   if (!server) throw new Error('this deployment does not let the suite stop and start PostgreSQL');
   return server;
 }
@@ -52,13 +52,10 @@ export function databaseServerOf(world: PoolWorld): DatabaseServer {
 /** The label quick requests to a service are tracked under. */
 const quickLabel = (service: ServiceName): string => `quick:${service}`;
 
-/** One cheap request that needs the service's database: backend work, or auth's "who am I" (a user read). */
-export async function quickRequestFor(world: PoolWorld, service: ServiceName): Promise<() => Promise<Outcome>> {
-  const client = world.testApi(service);
-  if (service === 'backend') return () => client.work('fast');
-  const auth = new AuthClient(client);
-  const token = await auth.token();
-  return () => auth.me(token);
+/** One cheap request that needs the service's database: the one its description names (the backend's read, the auth service's login). */
+export function quickRequestFor(world: PoolWorld, service: ServiceName): () => Promise<Outcome> {
+  const target = world.target(service);
+  return () => target.sendRequest();
 }
 
 /**
@@ -70,11 +67,11 @@ export async function quickRequestFor(world: PoolWorld, service: ServiceName): P
 export async function stopDatabase(world: PoolWorld, { underLoad }: { underLoad: boolean }): Promise<OutageFigures> {
   const server = databaseServerOf(world);
   const services = underLoad ? world.services : [];
-  const requests = await Promise.all(services.map((service) => quickRequestFor(world, service)));
+  const requests = services.map((service) => quickRequestFor(world, service));
   let stopped = false;
   const callers = services.map(async (service, index) => {
     while (!stopped) {
-      await world.operations.start(quickLabel(service), requests[index]!).result;
+      await world.operations.forService(service).start(quickLabel(service), requests[index]!).result;
       await new Promise((resolve) => setTimeout(resolve, QUICK_CALLER_GAP_MS));
     }
   });
@@ -88,7 +85,7 @@ export async function stopDatabase(world: PoolWorld, { underLoad }: { underLoad:
   });
   await eventually(() => {
     for (const service of services) {
-      const answered = world.operations.labelled(quickLabel(service)).filter((op) => op.outcome?.status === 200).length;
+      const answered = world.operations.labelled(quickLabel(service)).filter((op) => op.outcome !== undefined && world.target(service).succeeded(op.outcome)).length;
       expect(answered, `${service} quick requests served before the outage`).to.be.at.least(ANSWERED_BEFORE_STOP);
     }
   });
@@ -118,7 +115,7 @@ export async function startDatabaseAgain(world: PoolWorld): Promise<void> {
   figures.startMs = Date.now() - startedAt;
   world.timeline?.markPhase('PostgreSQL starting', 'fault', startedAt, Date.now());
   // The audit's own connection went with the server.
-  await world.connectAudit();
+  await connectAudit(world);
 }
 
 /**
@@ -141,20 +138,13 @@ export async function watchRecoveryAfterOutage(world: PoolWorld, withinMs: numbe
           else recovery.latestAnswer = `health check ${describeOutcome(health.answer)} ${JSON.stringify(health.answer.body)}`;
         } else {
           // Under load, a quick request the callers sent after the database was back; otherwise one sent now.
-          const op = world.operations.labelled(quickLabel(service)).find((o) => o.startedAt >= backAt && o.outcome?.status === 200);
+          const target = world.target(service);
+          const op = world.operations.labelled(quickLabel(service)).find((o) => o.startedAt >= backAt && o.outcome !== undefined && target.succeeded(o.outcome));
           let outcome = op?.outcome;
-          let refused: string | undefined;
-          if (!outcome && !figures.underLoad) {
-            // Auth's request needs a login first, which a breaker still open refuses: not serving yet, ask again.
-            try {
-              outcome = await (await quickRequestFor(world, service))();
-            } catch (error) {
-              refused = (error as Error).message;
-            }
-          }
-          if (outcome?.status === 200) recovery.servingAgainMs = outcome.finishedAt - backAt;
+          if (!outcome && !figures.underLoad) outcome = await world.operations.forService(service).start(quickLabel(service), quickRequestFor(world, service)).result;
+          if (outcome && target.succeeded(outcome)) recovery.servingAgainMs = outcome.finishedAt - backAt;
           const latest = world.operations.labelled(quickLabel(service)).findLast((o) => o.outcome)?.outcome ?? outcome;
-          recovery.latestAnswer = latest ? `${describeOutcome(latest)} ${JSON.stringify(latest.body)}` : (refused ?? 'none');
+          recovery.latestAnswer = latest ? describeAnswer(latest) : 'none';
         }
         if (recovery.healthyAgainMs === undefined || recovery.servingAgainMs === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
       }

@@ -1,6 +1,7 @@
 import { Duration } from '../duration';
-import { eventually } from '../eventually';
-import { expectHealth } from '../expectations/health';
+import { describeAnswer } from '../clients/outcome';
+import { NotOffered } from '../targets/not-offered';
+import { untilHealth } from './health';
 import { runClosedLoop, type LoadResult } from '../load/generator';
 import type { LoadProfile } from '../load/profiles';
 import { capacityOf } from '../pool-shape';
@@ -67,11 +68,15 @@ export function lastLoad(world: PoolWorld, service?: ServiceName): LoadRun {
 export async function generateLoad(world: PoolWorld, service: ServiceName, profile: LoadProfile): Promise<LoadRun> {
   // The other services' health is judged throughout the load: pressure an earlier scenario left
   // (a login storm's refusals, in the health window) must age out before it starts.
-  for (const other of world.services.filter((s) => s !== service && world.target(s).hasHealth)) {
-    await eventually(async () => expectHealth(other, await world.health(other), ['healthy']), { within: WAIT.settle });
+  for (const other of world.services.filter((s) => s !== service)) {
+    const health = await untilHealth(world, other, ['healthy'], WAIT.settle).catch((error: unknown) => {
+      if (error instanceof NotOffered) return undefined;
+      throw error;
+    });
+    if (health && health.status !== 'healthy') throw new Error(`the ${other} was not healthy before the load (${describeAnswer(health.answer)}): its health is judged throughout the load`);
   }
   const target = world.target(service);
-  const request = target.holdingRequest(Duration.ofSeconds(profile.holdSeconds));
+  const request = await target.holdingRequest(Duration.ofSeconds(profile.holdSeconds));
   const before = await target.poolState();
   const result = await runClosedLoop({ baseUrl: target.url, ...request }, profile);
   const after = await target.poolState();
@@ -85,7 +90,7 @@ export async function generateLoad(world: PoolWorld, service: ServiceName, profi
 
 /** The service's pool capacity as this scenario shaped it (pool_size + max_overflow). */
 export function poolCapacity(world: PoolWorld, service: ServiceName): number {
-  return capacityOf(world.shapeOf(service));
+  return capacityOf(world.settingsOf(service));
 }
 
 /** A load phase as long as the plan says, or scaled (the quick profile). */

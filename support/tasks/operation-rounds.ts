@@ -1,7 +1,6 @@
 import type { Outcome } from '../clients/outcome';
 import { Duration } from '../duration';
 import { eventually } from '../eventually';
-import { capacityOf } from '../pool-shape';
 import { ScenarioState } from '../scenario-state';
 import type { ServiceName } from '../system-under-test';
 import { WAIT } from '../timeouts';
@@ -37,6 +36,13 @@ export interface RoundFigures {
   /** Counter growth over the round, where the target counts acquires and releases. */
   acquired: number | undefined;
   released: number | undefined;
+  /**
+   * The failing operations' part of the round, run first and never more at once than the pool keeps
+   * open (so nothing there is overflow the pool may close): the service's server backends
+   * (pg_stat_activity pids) before and after it, and what the pool counted opening, closing and
+   * breaking meanwhile (where it counts them).
+   */
+  failures: { pidsBefore: number[]; pidsAfter: number[]; created: number | undefined; destroyed: number | undefined; connectionErrors: number | undefined };
   evidence: PoolReading['evidence'];
 }
 
@@ -73,9 +79,19 @@ export async function runOperationRound(world: PoolWorld, service: ServiceName, 
   const startedAt = Date.now();
   const labels = ['failing operation', 'operation'];
   const earlier = new Set(labels.flatMap((label) => world.operations.labelled(label)));
-  // The failing ones first: the target may not describe one, and nothing is held yet if so.
-  for (let i = 0; i < failing; i++) world.operations.start('failing operation', () => target.sendFailingRequest());
-  await target.hold(world.operations, count - failing, ROUND_HOLD, 'operation');
+  // The failing ones first (the target may not describe one, and nothing is held yet if so), at most
+  // as many at once as the pool keeps open: a connection closed then is not overflow but one the
+  // pool threw away instead of giving it back.
+  const operations = world.operations.forService(service);
+  const pidsBefore = await audit.pidsOf(target.applicationName);
+  for (let sent = 0; sent < failing; ) {
+    const batch = Math.min(failing - sent, Math.max(1, before.poolSize - (before.active ?? 0)));
+    await Promise.all(Array.from({ length: batch }, () => operations.start('failing operation', () => target.sendFailingRequest()).result));
+    sent += batch;
+  }
+  const afterFailures = await target.poolState();
+  const failures = { pidsBefore, pidsAfter: await audit.pidsOf(target.applicationName), ...countedBetween(before, afterFailures) };
+  await target.hold(operations, count - failing, ROUND_HOLD, 'operation');
   await world.operations.settled();
   const answeredAt = Date.now();
   const mine = labels.flatMap((label) => world.operations.labelled(label)).filter((op) => !earlier.has(op));
@@ -106,13 +122,20 @@ export async function runOperationRound(world: PoolWorld, service: ServiceName, 
     total: reading.open ?? after.database.total,
     idle: reading.idle,
     // What the pool keeps open once idle: pool_size, or its one size where overflow is not its own.
-    poolSize: reading.poolSize ?? (target.hasOverflow ? target.shape.poolSize : target.shape.poolSize + target.shape.maxOverflow),
-    capacity: reading.capacity ?? capacityOf(target.shape),
+    poolSize: reading.poolSize,
+    capacity: reading.capacity,
     database: after.database,
     acquired: growth('acquired'),
     released: growth('released'),
+    failures,
     evidence: reading.evidence,
   };
   rounds.of(world).push(figures);
   return figures;
+}
+
+/** What the pool counted opening, closing and breaking between two readings (where it counts them). */
+function countedBetween(before: PoolReading, after: PoolReading): { created: number | undefined; destroyed: number | undefined; connectionErrors: number | undefined } {
+  const change = (key: 'created' | 'destroyed' | 'errors') => (before[key] === undefined || after[key] === undefined ? undefined : after[key]! - before[key]!);
+  return { created: change('created'), destroyed: change('destroyed'), connectionErrors: change('errors') };
 }

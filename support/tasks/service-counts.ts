@@ -1,9 +1,9 @@
-import { expectAnswerSplit, expectEveryRequestAnswered, expectServiceCounted, operationsByService } from '../expectations/queue';
-import { describeEvidence } from '../monitoring/pool-timeline';
+import { describeEvidence } from '../targets/evidence';
 import { ScenarioState } from '../scenario-state';
 import type { ServiceName } from '../system-under-test';
 import { NotOffered } from '../targets/not-offered';
 import type { PoolReading, WaitHistogram } from '../targets/service-target';
+import type { LedgerEntry, TrackedOperation } from '../load/operations';
 import type { PoolWorld } from '../world';
 
 /** What a service's pool counted of the requests that asked it for a connection. */
@@ -105,26 +105,25 @@ export async function waitsSinceStart(world: PoolWorld, service: ServiceName): P
   };
 }
 
-/**
- * Every request sent got exactly one answer, matched by id; the answers split as expected with none
- * unexplained; and each service's own counts agree with the answers its requests got (where it
- * reports them: otherwise that part alone is not judged, after the rest was).
- */
-export async function accountForEveryRequest(world: PoolWorld, expected?: { succeeded: number; queueFull: number; timedOut: number }): Promise<void> {
+/** Everything the accounting of a scenario's requests judges: what was sent, what came back, and each service's own counts. */
+export interface Accounts {
+  sent: readonly TrackedOperation[];
+  ledger: readonly LedgerEntry[];
+  /** Per service its requests went to: what it counted since the scenario set its pool, or why that cannot be read. */
+  counted: Map<ServiceName, CountedSince | NotOffered>;
+}
+
+/** Waits for every request of the scenario, then reads each service's own counts (where it reports them). */
+export async function gatherAccounts(world: PoolWorld): Promise<Accounts> {
   await world.operations.allSettled();
   const sent = world.operations.all();
-  expectEveryRequestAnswered(sent, world.operations.ledgerEntries());
-  expectAnswerSplit(sent, expected);
-  const notOffered: NotOffered[] = [];
-  for (const [service, operations] of operationsByService(sent)) {
-    try {
-      const { counted, evidence } = await countedSinceStart(world, service as ServiceName);
-      expectServiceCounted(service, operations, counted);
-      world.attach(`${service} counted ${JSON.stringify(counted)} (from ${evidence}) for its ${operations.length} requests`);
-    } catch (error) {
-      if (!(error instanceof NotOffered)) throw error;
-      notOffered.push(error);
-    }
+  const counted = new Map<ServiceName, CountedSince | NotOffered>();
+  for (const service of new Set(sent.map((op) => op.service as ServiceName | undefined))) {
+    if (service === undefined) continue;
+    counted.set(service, await countedSinceStart(world, service).catch((error: unknown) => {
+      if (error instanceof NotOffered) return error;
+      throw error;
+    }));
   }
-  if (notOffered[0]) throw notOffered[0];
+  return { sent, ledger: world.operations.ledgerEntries(), counted };
 }

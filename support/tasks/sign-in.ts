@@ -1,4 +1,6 @@
-import type { Outcome } from '../clients/outcome';
+import { describeAnswer, type Outcome } from '../clients/outcome';
+import { WAIT } from '../timeouts';
+import { untilHealth } from './health';
 import { machinePace } from '../monitoring/machine-pace';
 import { ScenarioState } from '../scenario-state';
 import { NotOffered } from '../targets/not-offered';
@@ -46,8 +48,8 @@ export async function signInRounds(world: PoolWorld, count: number, label: strin
   for (let i = 0; i < count; i++) {
     const signIn = auth.signIn();
     // Tracked as operations, so the After hook waits for them like for every other request.
-    const login = world.operations.start(`${label}: login`, async () => (await signIn).login);
-    const tokenCheck = world.operations.start(`${label}: token check`, async () => (await signIn).tokenCheck);
+    const login = world.operations.forService('auth').start(`${label}: login`, async () => (await signIn).login);
+    const tokenCheck = world.operations.forService('auth').start(`${label}: token check`, async () => (await signIn).tokenCheck);
     rounds.push({ login: await login.result, tokenCheck: await tokenCheck.result, paceMs: await machinePace() });
   }
   return rounds;
@@ -55,6 +57,9 @@ export async function signInRounds(world: PoolWorld, count: number, label: strin
 
 /** The normal speed: `count` sign-ins on a warmed-up auth service, from where "untouched" is judged. */
 export async function measureNormalSpeed(world: PoolWorld, count: number): Promise<SignInMeasures> {
+  // Normal means healthy: pressure left by an earlier scenario must age out of the health window first.
+  const health = await untilHealth(world, 'auth', ['healthy'], WAIT.settle);
+  if (health.status !== 'healthy') throw new Error(`the auth service was not healthy before its normal speed was measured: ${describeAnswer(health.answer)}`);
   // Not counted: the first sign-ins after a quiet spell pay for cold caches.
   await signInRounds(world, WARM_UP_SIGN_INS, 'warm-up');
   await rememberAuthPool(world);
@@ -91,6 +96,24 @@ export async function startLoginStorm(world: PoolWorld, count: number): Promise<
   signInsOf(world).authAdmissionsBefore = await authAdmissions(world).catch(() => undefined);
   const operations = world.operations.forService('auth');
   for (let i = 0; i < count; i++) operations.start('login', () => auth.login());
+}
+
+/**
+ * The auth pool's admissions before the storm and once they have settled after it (every login
+ * answered; the counts polled until they stop moving, within a few seconds), and how many logins.
+ */
+export async function admissionsAfterStorm(world: PoolWorld): Promise<{ before: number; after: number; logins: number }> {
+  await world.operations.settled('login');
+  const logins = world.operations.labelled('login').length;
+  const before = signInsOf(world).authAdmissionsBefore;
+  if (before === undefined) return { before: 0, after: await authAdmissions(world), logins };
+  let after = await authAdmissions(world);
+  const deadline = Date.now() + 5_000;
+  while (after - before !== logins && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    after = await authAdmissions(world);
+  }
+  return { before, after, logins };
 }
 
 /** Acquired + rejected + timed out: every time the auth pool was asked for a connection. */

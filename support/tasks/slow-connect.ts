@@ -8,7 +8,6 @@ import type { ServiceName } from '../system-under-test';
 import { NotOffered } from '../targets/not-offered';
 import { WAIT } from '../timeouts';
 import type { PoolWorld } from '../world';
-import { roleOf } from './database-limits';
 
 /** The slow-connect fault a scenario put on a service's database, and how long it makes connecting take. */
 interface SlowConnect {
@@ -24,15 +23,12 @@ const FAULT_LIFETIME_MS = 5 * 60_000;
 
 /** A superuser URL on the service's own database: a login trigger lives in one database. */
 async function serviceDatabaseUrl(world: PoolWorld, service: ServiceName): Promise<string> {
-  const adminUrl = world.system.deployment.auditDatabaseUrl;
+  const adminUrl = world.system.auditDatabaseUrl;
   if (!adminUrl) throw new NotOffered('a superuser connection to the database', 'this target gives the suite none (set DATABASE_URL)');
-  if (world.system.targetName !== 'ours') {
-    throw new NotOffered(`the name of the database ${world.target(service).label} connects to`, 'the suite slows connections down on the service\'s own database, and knows that database only for its own services');
-  }
   const { supported, version } = await SlowConnectFault.supported(adminUrl);
   if (!supported) throw new NotOffered('a PostgreSQL that can slow logins down (login event triggers, PostgreSQL 17 or later)', `the server runs PostgreSQL ${version}`);
   world.noteEvidence("PostgreSQL's own view: pg_stat_activity and a log of the slowed logins");
-  return databaseUrl(adminUrl, { database: roleOf(world, service) });
+  return databaseUrl(adminUrl, { database: world.target(service).database.name });
 }
 
 /**

@@ -1,0 +1,14 @@
+import type { PoolReading } from './service-target';
+
+/** "json and prometheus": where a reading's figures came from, for a message. */
+export function describeEvidence(evidence: PoolReading['evidence'] | undefined): string {
+  const sources = [...new Set(Object.values(evidence ?? {}))];
+  return sources.length === 0 ? 'no evidence yet' : sources.join(' and ');
+}
+
+/** "active, waiting from prometheus; capacity from the settings the suite set": each figure with its source. */
+export function describeFigures(evidence: PoolReading['evidence']): string {
+  const bySource = new Map<string, string[]>();
+  for (const [figure, source] of Object.entries(evidence)) bySource.set(source!, [...(bySource.get(source!) ?? []), figure]);
+  return [...bySource].map(([source, figures]) => `${figures.join(', ')} from ${source}`).join('; ') || 'no figures';
+}

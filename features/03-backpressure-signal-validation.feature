@@ -28,7 +28,7 @@ Feature: Backpressure signal validation
 
   Rule: WebSocket clients get an error message with a retry hint, and stay connected
 
-    @needs-websocket
+    @needs-websocket @needs-sign-in
     Scenario Outline: A WebSocket client asks for data while three blocking operations hold every connection (<signal>)
       Given the backend pool lets <queue> requests wait
       And a WebSocket client signed in as the test user

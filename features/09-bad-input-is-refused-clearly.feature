@@ -109,7 +109,7 @@ Feature: Bad input is refused clearly
 
   Rule: WebSocket garbage gets an error frame, and the socket and the service stay up
 
-    @needs-house-web-socket
+    @needs-house-web-socket @needs-websocket @needs-sign-in
     Scenario Outline: A WebSocket client that sends <frame> is told what was wrong
       Given a WebSocket client signed in as the test user
       When it sends <frame>
@@ -131,7 +131,7 @@ Feature: Bad input is refused clearly
         | a request with a field it does not know | Unrecognized key: "sql"                      |
         | a request without an id                 | id: Invalid input                            |
 
-    @needs-house-web-socket
+    @needs-house-web-socket @needs-websocket @needs-sign-in
     Scenario Outline: A frame of <size> KB, over the 16 KB limit, closes only that socket
       Given a WebSocket client signed in as the test user
       When it sends a frame of <size> KB
@@ -143,7 +143,7 @@ Feature: Bad input is refused clearly
         | 17   |
         | 1024 |
 
-    @needs-house-web-socket
+    @needs-house-web-socket @needs-websocket @needs-sign-in
     Scenario Outline: A flood of <count> requests at once on one socket: 8 run at a time, the rest are refused
       Each socket may have 8 requests running at once; more are refused at once with a retry hint
       instead of piling up in the pool's queue, where they would crowd out every other client.

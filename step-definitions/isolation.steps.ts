@@ -1,13 +1,11 @@
 import { Given, Then } from '@cucumber/cucumber';
-import { eventually } from '../support/eventually';
-import { expectHealth } from '../support/expectations/health';
 import { expectExhaustedThroughout, expectNormalSpeed, expectOwnRolesWithinLimits, expectPoolUntouched } from '../support/expectations/isolation';
 import { expectOpenAndAnswered } from '../support/expectations/websocket';
 import { capacityOf } from '../support/pool-shape';
-import { measureNormalSpeed, signInsDuringExhaustion, signInsOf } from '../support/tasks/sign-in';
+import { backendDuringSignIns, measureNormalSpeed, signInsDuringExhaustion, signInsOf } from '../support/tasks/sign-in';
 import { openAnotherSignedInWebSocket } from '../support/tasks/websocket-sessions';
 import { describeEvidence } from '../support/targets/evidence';
-import { FRESH_PING_WITHIN_MS, WAIT } from '../support/timeouts';
+import { FRESH_PING_WITHIN_MS } from '../support/timeouts';
 import type { PoolWorld } from '../support/world';
 
 Given('the normal speed of {int} auth sign-ins \\(login and token check) has been measured', async function (this: PoolWorld, count: number) {
@@ -21,11 +19,8 @@ Then('{int} auth sign-ins succeed, at the 95th percentile within {int} times the
 });
 
 Then('the backend pool was still exhausted when those sign-ins ended', async function (this: PoolWorld) {
-  const { duringWindow, backendAtEnd } = signInsOf(this);
-  if (!duringWindow || !backendAtEnd) throw new Error('no sign-ins were measured during the exhaustion in this scenario');
-  const timeline = this.sampled('backend');
-  const sampled = timeline.samplesOf('backend', duringWindow).map((s) => ({ at: timeline.startedAt + s.t, active: s.active, waiting: s.waiting }));
-  const judged = expectExhaustedThroughout([...sampled, backendAtEnd], capacityOf(this.settingsOf('backend')), duringWindow);
+  const { readings, window } = backendDuringSignIns(this, this.sampled('backend'));
+  const judged = expectExhaustedThroughout(readings, capacityOf(this.settingsOf('backend')), window);
   this.attach(`exhausted in all ${judged.readings} readings of the backend pool while the sign-ins ran, the last ${judged.lastAtMs} ms after they ended`);
 });
 

@@ -52,3 +52,36 @@ export function unmetNeeds(tags: readonly string[], system: RunningSystem): stri
   });
   return reasons.length > 0 ? `not run on TARGET=${system.targetName}, TEST_ENV=${system.platform.environment}: ${reasons.join('; ')}` : undefined;
 }
+
+/**
+ * The needs each action asks of its target, by step pattern: a scenario that has such a step must
+ * carry the tag, so that a target without it skips the scenario before it starts instead of halfway
+ * (npm run test:dry checks every scenario against this list). A check (Then) needs no tag: where its
+ * evidence is missing it is "not judged", and the checks after it still run.
+ */
+export const ACTION_NEEDS: Readonly<Record<string, readonly string[]>> = {
+  'a {service} request keeps its connection and never gives it back': ['@needs-leak-on-command'],
+  'a {service} request drops its connection without giving it back': ['@needs-leak-on-command'],
+  '{int} leaked connections take every {service} connection': ['@needs-leak-on-command'],
+  'the {service} collects its garbage': ['@needs-collect-garbage'],
+  'an operator resets the {service} pool': ['@needs-emergency-reset'],
+  'a new {service} instance starts': ['@needs-spawn-instance'],
+  'a new {service} process starts with {word} set to {string}': ['@needs-spawn-instance'],
+  'a WebSocket client signed in as the test user': ['@needs-websocket', '@needs-sign-in'],
+  'a client presents {badToken}': ['@needs-sign-in'],
+  '{int} users log in at once': ['@needs-sign-in'],
+  'the normal speed of {int} auth sign-ins \\(login and token check) has been measured': ['@needs-sign-in', '@needs-database'],
+  'PostgreSQL stops while quick requests keep coming to every service': ['@needs-database-restart'],
+  'PostgreSQL is down': ['@needs-database-restart'],
+  "an administrator sets the {service} pool's {word} to {}": ['@needs-pool-admin'],
+  'a client sends {badRequest}': ['@needs-pool-admin'],
+  'it sends {badFrame}': ['@needs-house-web-socket'],
+  'it sends a frame of {int} KB': ['@needs-house-web-socket'],
+  'it sends {int} requests at once, each holding a connection for {duration}': ['@needs-house-web-socket'],
+  'the database terminates every {service} connection while quick requests keep coming': ['@needs-database'],
+  'the database lets the {service} role open only {int} connections': ['@needs-database'],
+  'other clients hold all but {int} of the connections the database server allows': ['@needs-database'],
+  'connecting to the database takes the {service} {duration}': ['@needs-database'],
+  '{int} operations run against the {service}, {int} of them failing inside the database': ['@needs-database'],
+  '{int} rounds of {int} operations run against the {service}, {int} of them failing each time': ['@needs-database'],
+};

@@ -5,6 +5,7 @@ import { machinePace } from '../monitoring/machine-pace';
 import { ScenarioState } from '../scenario-state';
 import { NotOffered } from '../targets/not-offered';
 import type { PoolReading } from '../targets/service-target';
+import type { PoolTimeline } from '../monitoring/pool-timeline';
 import type { PoolWorld } from '../world';
 
 /**
@@ -123,4 +124,12 @@ export async function authAdmissions(world: PoolWorld): Promise<number> {
     throw new NotOffered("the auth pool's counts of connections acquired, refused and timed out", `${world.target('auth').label} reports ${[acquired, rejected, timeouts].every((n) => n === undefined) ? 'none' : 'only some'} of them`);
   }
   return acquired + rejected + timeouts;
+}
+
+/** The backend's pool while the sign-ins during its exhaustion ran (the timeline's samples) and as they ended, with their window. */
+export function backendDuringSignIns(world: PoolWorld, timeline: PoolTimeline): { readings: Array<{ at: number; active?: number; waiting?: number }>; window: { fromEpoch: number; toEpoch: number } } {
+  const { duringWindow, backendAtEnd } = signInsOf(world);
+  if (!duringWindow || !backendAtEnd) throw new Error('no sign-ins were measured during the exhaustion in this scenario');
+  const sampled = timeline.samplesOf('backend', duringWindow).map((s) => ({ at: timeline.startedAt + s.t, active: s.active, waiting: s.waiting }));
+  return { readings: [...sampled, backendAtEnd], window: duringWindow };
 }

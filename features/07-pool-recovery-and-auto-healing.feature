@@ -62,7 +62,7 @@ Feature: Pool recovery and auto-healing
       Then the backend circuit breaker is open
       And the next backend request is refused with backpressure and a Retry-After hint in far less than the pool timeout
       When the backend breaker lets a probe through while the connection is still held
-      Then the backend circuit breaker is open
+      Then the backend circuit breaker is open again
       When the operation holding the connection has finished
       Then the next backend probe succeeds and the circuit breaker closes
       And the backend circuit breaker went open, half-open, open, half-open and then closed

@@ -97,7 +97,7 @@ When('{int} requests in a row time out waiting for a {service} connection', { ti
   for (let i = 0; i < count; i++) expectTimedOutAtPoolTimeout(await trackedRequest(this, service, 'timing out'), target.refusals, target.settings, AT_POOL_TIMEOUT);
 });
 
-Then('the {service} circuit breaker is {word}', async function (this: PoolWorld, service: ServiceName, state: string) {
+Then('the {service} circuit breaker is {word}( again)', async function (this: PoolWorld, service: ServiceName, state: string) {
   expectBreakerState(service, await this.ability(service, 'recoveryReport')(), state as BreakerState);
 });
 

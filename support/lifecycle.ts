@@ -63,10 +63,16 @@ export async function finish(world: PoolWorld): Promise<void> {
   if (unmet.length + failures.length > 0) throw readableFailure([...unmet, ...failures]);
 }
 
-/** An error whose report is its message: the list a QA reader acts on, not the suite's stack. */
-function readableFailure(lines: string[]): Error {
+/**
+ * An error whose report is its message: the list a QA reader acts on, and one frame of the suite's
+ * stack. That frame matters: cucumber parses every stack (error-stack-parser), and a stack without
+ * V8 frames is parsed line by line with a regular expression that backtracks for minutes on a long
+ * line full of quotes (the JSON of a reading).
+ */
+export function readableFailure(lines: string[]): Error {
   const error = new Error(`${lines.length === 1 ? 'one check' : `${lines.length} checks`} not met or failed:\n${lines.map((line) => `- ${line}`).join('\n')}`);
-  Object.defineProperty(error, 'stack', { value: error.message });
+  const frame = (error.stack ?? '').split('\n').find((line) => /^\s+at .*:\d+/.test(line));
+  Object.defineProperty(error, 'stack', { value: frame ? `${error.message}\n${frame}` : error.message });
   return error;
 }
 

@@ -2,7 +2,8 @@
  * `npm run test:dry`: a dry run of every feature that fails when a step is undefined or ambiguous
  * (cucumber's own --dry-run reports them but exits 0), or when a scenario's actions need what its
  * tags do not ask for (support/needs.ts): a target without it would then stop the scenario halfway
- * instead of skipping it before it starts.
+ * instead of skipping it before it starts; or when a scenario asks one check twice in the same
+ * words (its verdicts, and a ground truth, name a check by its words).
  */
 import type * as messages from '@cucumber/messages';
 import { loadConfiguration, runCucumber } from '@cucumber/cucumber/api';
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
     const pickle = pickles.get(testCase.pickleId)!;
     const tags = new Set(pickle.tags.map((tag) => tag.name));
     for (const tag of tags) if (tag.startsWith('@needs-') && !KNOWN_NEEDS.includes(tag)) untagged.push(`${pickle.uri}: "${pickle.name}": ${tag} is no need the suite knows (${KNOWN_NEEDS.join(', ')})`);
+    const checks = pickle.steps.filter((s) => s.type === 'Outcome').map((s) => s.text);
+    for (const check of new Set(checks.filter((text, index) => checks.indexOf(text) !== index))) untagged.push(`${pickle.uri}: "${pickle.name}": asks "${check}" twice; word the second differently (its verdict is named by its words)`);
     for (const step of testCase.testSteps) {
       const pickleStep = pickle.steps.find((s) => s.id === step.pickleStepId);
       if (!pickleStep || pickleStep.type === 'Outcome') continue;
@@ -39,7 +42,7 @@ async function main(): Promise<void> {
     process.stderr.write(`dry run found step problems: ${found || (untagged.length ? '' : 'run failed')}\n${[...new Set(untagged)].join('\n')}\n`);
     process.exit(1);
   }
-  process.stdout.write('dry run: every step is defined exactly once, and every scenario asks by tag for what its actions need\n');
+  process.stdout.write('dry run: every step is defined exactly once, every scenario asks by tag for what its actions need, and no scenario asks a check twice in the same words\n');
 }
 
 void main();

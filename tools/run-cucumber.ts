@@ -6,15 +6,15 @@ import path from 'node:path';
 const REPO_ROOT = path.resolve(__dirname, '..');
 
 /**
- * Runs cucumber-js as a user would (from the repository's root) with a JSON report, for the tools
+ * Runs cucumber-js as a user would (from the repository's root, or a copy of it) with a JSON report, for the tools
  * that judge a run: its Allure results go to a directory of their own, so the user's allure-results/
  * stays as it was. Resolves with the parsed report; throws with the run's output when it wrote none.
  */
-export async function runCucumberForReport<Report>(args: readonly string[], reportFile: string, env: NodeJS.ProcessEnv = {}): Promise<{ report: Report; code: number | null; output: string }> {
+export async function runCucumberForReport<Report>(args: readonly string[], reportFile: string, env: NodeJS.ProcessEnv = {}, cwd = REPO_ROOT): Promise<{ report: Report; code: number | null; output: string }> {
   const cli = path.join(path.dirname(require.resolve('@cucumber/cucumber/package.json')), 'bin', 'cucumber.js');
   const resultsDir = mkdtempSync(path.join(os.tmpdir(), 'pool-suite-tool-allure-'));
   const child = spawn(process.execPath, [cli, ...args, '--format', `json:${reportFile}`], {
-    cwd: REPO_ROOT,
+    cwd,
     env: { ...process.env, ...env, ALLURE_RESULTS_DIR: resultsDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -4,9 +4,16 @@ import type { PoolReading } from '../targets/service-target';
 import type { ConnectionAudit } from '../tasks/connection-audit';
 
 /** A figure the service reported about itself (not one the suite read from PostgreSQL or set itself). */
-function ownFigure(reading: PoolReading, key: 'active' | 'open' | 'waiting' | 'poolSize'): number | undefined {
+function ownFigure(reading: PoolReading, key: 'active' | 'idle' | 'open' | 'waiting' | 'poolSize'): number | undefined {
   const evidence = reading.evidence[key];
   return evidence === 'json' || evidence === 'prometheus' ? reading[key] : undefined;
+}
+
+/** The open connections the service reports: its own count, or what it has in use and idle (SQLAlchemy's checkedout() and checkedin()). */
+function ownOpen(reading: PoolReading): number | undefined {
+  const active = ownFigure(reading, 'active');
+  const idle = ownFigure(reading, 'idle');
+  return ownFigure(reading, 'open') ?? (active !== undefined && idle !== undefined ? active + idle : undefined);
 }
 
 /**
@@ -18,7 +25,7 @@ export function expectNoLeak(audit: ConnectionAudit): ConnectionAudit {
   const { service, reported, database } = audit;
   const active = ownFigure(reported, 'active');
   const waiting = reported.waiting;
-  const open = ownFigure(reported, 'open');
+  const open = ownOpen(reported);
   const poolSize = reported.poolSize;
   if (active !== undefined) expect(active, `${service}: connections still checked out`).to.equal(0);
   if (waiting !== undefined) expect(waiting, `${service}: requests still waiting`).to.equal(0);
@@ -31,7 +38,7 @@ export function expectNoLeak(audit: ConnectionAudit): ConnectionAudit {
 /** PostgreSQL's pg_stat_activity and the service's own metrics agree on what is open and in use. */
 export function expectDatabaseAgrees({ service, reported, database }: ConnectionAudit): void {
   const active = ownFigure(reported, 'active');
-  const open = ownFigure(reported, 'open');
+  const open = ownOpen(reported);
   if (active === undefined || open === undefined) {
     throw new NotOffered("the service's own count of its connections", `${service} reports none (its pool is seen only through pg_stat_activity), so there is nothing to compare PostgreSQL's count with`);
   }

@@ -185,6 +185,7 @@ export function expectSameBackends(round: RoundFigures): { kept: number; opened:
   const after = new Set(pidsAfter);
   const gone = pidsBefore.filter((pid) => !after.has(pid));
   const described = `server connections (pids) before the failing operations: ${pidsBefore.join(', ') || 'none'}; after them: ${pidsAfter.join(', ') || 'none'}`;
+  expect(pidsBefore.length, `round ${round.round}: server connections open before the failing operations, just after the pool's resting ones were used (${described})`).to.be.greaterThan(0);
   expect(gone, `round ${round.round}: server connections gone while only failing operations ran, never more at once than the pool keeps (${described})`).to.deep.equal([]);
   if (destroyed !== undefined) expect(destroyed, `round ${round.round}: connections the pool closed while only failing operations ran (${described})`).to.equal(0);
   if (created !== undefined) expect(created, `round ${round.round}: connections the pool opened while only failing operations ran, against PostgreSQL's count (${described})`).to.equal(pidsAfter.length - pidsBefore.length);

@@ -1,6 +1,6 @@
 import { describeOutcome, type Outcome } from '../clients/outcome';
 import type { RequestDescription, SettingsHowDescription } from './schema';
-import { SETTING_GROUPS, describeSettings, planSettings, settingValues, startSettingsOf, type Knobs, type ScenarioSettings, type SettingGroup } from './settings';
+import { SETTING_GROUPS, planSettings, settingValues, startSettingsOf, type Knobs, type ScenarioSettings, type SettingGroup, type SettingName } from './settings';
 import type { TemplateValues } from './target-http';
 
 /** What the gate needs from the service's runtime: a restart with new settings, or an admin request sent. */
@@ -79,9 +79,14 @@ export class SettingsGate {
     return this.restarts.some((window) => window.from <= to && window.to >= from);
   }
 
+  /** What a restart would start the service with: the settings it takes (a lacking one changes nothing, so it costs no restart). */
+  private taken(settings: ScenarioSettings): string {
+    return JSON.stringify((Object.keys(this.knobs.of) as SettingName[]).filter((name) => this.knobs.of[name].kind !== 'lacking').map((name) => String(settings[name])));
+  }
+
   private restartIfNeeded(): Promise<void> | undefined {
     const wanted = this.wanted;
-    if (this.fresh && this.running && describeSettings(wanted) === describeSettings(this.running)) return undefined;
+    if (this.fresh && this.running && this.taken(wanted) === this.taken(this.running)) return undefined;
     return (async () => {
       const window = { from: Date.now(), to: Number.POSITIVE_INFINITY };
       this.restarts.push(window);

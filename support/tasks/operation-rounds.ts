@@ -66,6 +66,19 @@ export function lastRound(world: PoolWorld): RoundFigures {
 const ROUND_HOLD = Duration.ofMilliseconds(500);
 
 /**
+ * A pool that opens its connections lazily may hold none yet (round one, right after a restart):
+ * its resting connections are opened first, so "the same server connections through the failures"
+ * has connections to keep rather than passing on none.
+ */
+async function openRestingConnections(world: PoolWorld, service: ServiceName): Promise<void> {
+  const target = world.target(service);
+  const resting = (await target.poolState()).poolSize;
+  if ((await world.requireAudit().pidsOf(target.applicationName)).length >= resting) return;
+  await target.hold(world.operations.forService(service), resting, Duration.ofMilliseconds(300), 'warm-up');
+  await world.operations.settled('warm-up');
+}
+
+/**
  * One round of test case 4: `count` operations, `failing` of them failing inside the database, the
  * rest holding their connection briefly (the target's way of holding). Waits for every answer, then
  * (up to the settle deadline) for the pool to go quiet, and records what it left behind — without
@@ -75,6 +88,7 @@ export async function runOperationRound(world: PoolWorld, service: ServiceName, 
   const target = world.target(service);
   const audit = world.requireAudit();
   const round = rounds.of(world).filter((r) => r.service === service).length + 1;
+  await openRestingConnections(world, service);
   const before = await target.poolState();
   const startedAt = Date.now();
   const labels = ['failing operation', 'operation'];

@@ -8,6 +8,7 @@ import {
   expectHoldersSucceeded,
   expectQueue,
   expectQueueLengthFollowed,
+  answerKind,
   expectRefusalSplit,
   expectSameAnswers,
   expectServedInArrivalOrder,
@@ -95,7 +96,8 @@ Then('every request is accounted for, none unexplained', async function (this: P
 });
 
 Then('{int} of them are refused at once because the queue is full and {int} at the pool timeout, each with backpressure and a Retry-After hint', async function (this: PoolWorld, queueFull: number, timedOut: number) {
-  const times = expectRefusalSplit(await this.operations.settled('request'), queueFull, timedOut, this.target('backend'), { ...AT_POOL_TIMEOUT, atOnceMs: AT_ONCE_MS });
+  const kinds = [...Array<string>(queueFull).fill('queueFull'), ...Array<string>(timedOut).fill('timedOut')];
+  const times = expectRefusalSplit(await this.operations.settled('request'), kinds, this.target('backend'), { ...AT_POOL_TIMEOUT, atOnceMs: AT_ONCE_MS });
   this.attach(`refused after (ms): ${JSON.stringify(times)}`);
 });
 
@@ -105,10 +107,11 @@ Then('every refusal uses one consistent format with a client-friendly message', 
   this.attach(`one format: ${expectOneFormat(refusals, (o) => refusalKindOf(o, backend.refusals, backend.settings)!, backend.refusals, backend.settings)}`);
 });
 
-// Each refusal by the same standard as the first time (at once; at the pool timeout), then the same answers and places.
+// The same kinds of answer as the first time (whatever they were: the first burst's own checks judged
+// them), each refusal by the same standard (at once; at the pool timeout), then the same answers and places.
 Then('the {service} answers them as it did the first time, with the same places in the queue', async function (this: PoolWorld, service: ServiceName) {
   const [before, now] = [await answersOf(this, burstsOf(this)[0]!), await answersOf(this, burstsOf(this).at(-1)!)];
-  const times = expectRefusalSplit([...now.requests], ...(['queueFull', 'timedOut'] as const).map((kind) => before.requests.filter((o) => refusalKindOf(o, this.target(service).refusals, this.settingsOf(service)) === kind).length) as [number, number], this.target(service), { ...AT_POOL_TIMEOUT, atOnceMs: AT_ONCE_MS });
+  const times = expectRefusalSplit(now.requests, before.requests.map((o) => answerKind(o, this.target(service))), this.target(service), { ...AT_POOL_TIMEOUT, atOnceMs: AT_ONCE_MS });
   expectSameAnswers(service, before, now, this.target(service).refusals);
   this.attach(`the same answers and places (${JSON.stringify(now.places)}); refused again after (ms): ${JSON.stringify(times)}`);
 });

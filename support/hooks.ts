@@ -1,5 +1,6 @@
 import { After, AfterAll, AfterStep, Before, BeforeAll, BeforeStep, setDefaultTimeout, setDefinitionFunctionWrapper, setParallelCanAssign } from '@cucumber/cucumber';
 import 'allure-cucumberjs';
+import { config as chaiConfig } from 'chai';
 import { attachStepEvidence, finish, prepare, stepFailed } from './lifecycle';
 import { unmetNeeds } from './needs';
 import { canRunBeside } from './parallel';
@@ -7,6 +8,9 @@ import { describeRun, writeAllureEnvironment } from './report/allure-environment
 import { startSystem, stopSystem } from './system-under-test';
 import { STEP } from './timeouts';
 import { PoolWorld } from './world';
+
+// A check not met says what the service did: chai's default cuts an array of answers to "[ …(5) ]".
+chaiConfig.truncateThreshold = 1000;
 
 // Steps that wait on the plan's operations (5 s holds, 30 s timeouts) set their own longer limits.
 setDefaultTimeout(STEP.default);

@@ -106,17 +106,23 @@ export function expectServedInArrivalOrder(queued: readonly Outcome[], hold: Dur
   return served.map(({ sent, answeredAt, waitedMs, grant }) => ({ sent, answeredAfterMs: Math.round(answeredAt - first), waitedMs, ...(grant ? { grant } : {}) }));
 }
 
+/** How a request was answered, as a kind: refused because the queue was full, at the pool timeout, or not refused (its status). */
+export function answerKind(outcome: Outcome, target: Pick<ServiceTarget, 'refusals' | 'settings'>): string {
+  return refusalKindOf(outcome, target.refusals, target.settings) ?? `not a refusal: ${outcome.status || 'no answer'}`;
+}
+
 /**
- * `queueFull` refused at once because the queue was full and `timedOut` at the pool timeout, each
- * with backpressure of its kind (the kind told by the service's statuses where it uses one for each,
- * by when the answer came where it uses either). Returns the refusal times (ms) by kind.
+ * The answers were of the kinds expected (refused at once because the queue was full, at the pool
+ * timeout, or another answer), and each refusal came with backpressure of its kind (the kind told
+ * by the service's statuses where it uses one for each, by when the answer came where it uses
+ * either). Returns the refusal times (ms) by kind.
  */
-export function expectRefusalSplit(answers: Outcome[], queueFull: number, timedOut: number, target: Pick<ServiceTarget, 'refusals' | 'settings'>, tolerance: { earlyMs: number; lateMs: number; atOnceMs: number }): Record<'queueFull' | 'timedOut', number[]> {
-  const kinds = answers.map((o) => refusalKindOf(o, target.refusals, target.settings) ?? `not a refusal: ${describeAnswer(o)}`);
-  expect(kinds.sort(), 'the requests by how they were refused').to.deep.equal([...Array(queueFull).fill('queueFull'), ...Array(timedOut).fill('timedOut')].sort());
+export function expectRefusalSplit(answers: readonly Outcome[], kinds: readonly string[], target: Pick<ServiceTarget, 'refusals' | 'settings'>, tolerance: { earlyMs: number; lateMs: number; atOnceMs: number }): Record<'queueFull' | 'timedOut', number[]> {
+  expect(answers.map((o) => answerKind(o, target)).sort(), `the requests by how they were answered (${answers.map(describeAnswer).join('; ')})`).to.deep.equal([...kinds].sort());
   for (const outcome of answers) {
-    if (refusalKindOf(outcome, target.refusals, target.settings) === 'queueFull') expectRefusedAtOnceQueueFull(outcome, target.refusals, target.settings, tolerance.atOnceMs);
-    else expectTimedOutAtPoolTimeout(outcome, target.refusals, target.settings, tolerance);
+    const kind = refusalKindOf(outcome, target.refusals, target.settings);
+    if (kind === 'queueFull') expectRefusedAtOnceQueueFull(outcome, target.refusals, target.settings, tolerance.atOnceMs);
+    else if (kind === 'timedOut') expectTimedOutAtPoolTimeout(outcome, target.refusals, target.settings, tolerance);
   }
   const msOf = (kind: RefusalKind) => answers.filter((o) => refusalKindOf(o, target.refusals, target.settings) === kind).map((o) => Math.round(o.ms));
   return { queueFull: msOf('queueFull'), timedOut: msOf('timedOut') };

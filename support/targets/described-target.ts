@@ -66,7 +66,8 @@ export class DescribedTarget implements ServiceTarget {
   private readonly http: TargetHttp;
   private readonly gate: SettingsGate;
   private readonly readers: PoolReaders;
-  private lock: { lock: Promise<DatabaseLock>; releaseAt: number; timer: NodeJS.Timeout | undefined } | undefined;
+  /** The hold's lock from the database side, and how many of the requests it holds are still unanswered. */
+  private lock: { lock: Promise<DatabaseLock>; releaseAt: number; timer: NodeJS.Timeout | undefined; unanswered: number } | undefined;
 
   constructor(
     readonly service: ServiceName,
@@ -169,8 +170,16 @@ export class DescribedTarget implements ServiceTarget {
     await this.gate.apply();
     const how = this.description.hold;
     if (how.via === 'database-lock') {
-      await this.takeLock(hold);
-      return operations.start(label, () => this.send(this.description.request, this.description.success));
+      const held = await this.takeLock(hold);
+      held.unanswered++;
+      const operation = operations.start(label, () => this.send(this.description.request, this.description.success));
+      // Once every request the lock holds has been answered (the service cancelled them, or gave up on
+      // them), the hung statements are gone: the lock goes too, or it would hang the next requests the
+      // plan sends as ordinary ones.
+      void operation.result.finally(() => {
+        if (--held.unanswered === 0 && this.lock === held) void this.releaseScenario();
+      });
+      return operation;
     }
     return operations.start(label, () => this.send(how.request, how.success ?? this.description.success, { seconds: hold.seconds }));
   }
@@ -296,22 +305,25 @@ export class DescribedTarget implements ServiceTarget {
     await this.runtime.restart(settings);
   }
 
-  /** Takes the hold's lock (or keeps the one held), released `hold` from now: overlapping holds end together, at the latest. */
-  private async takeLock(hold: Duration): Promise<void> {
-    const how = this.description.hold;
-    if (how.via !== 'database-lock') return;
+  /**
+   * Takes the hold's lock (or keeps the one held), released `hold` from now, or once every request it
+   * holds has been answered: overlapping holds end together, at the latest.
+   */
+  private async takeLock(hold: Duration): Promise<NonNullable<DescribedTarget['lock']>> {
+    const lockName = (this.description.hold as { lock: string }).lock;
     if (!this.runtime.lockUrl) throw new NotOffered('a lock from the database side', 'there is no database URL to take it from (database.adminUrl)');
     const releaseAt = Date.now() + hold.ms;
-    if (!this.lock) this.lock = { lock: DatabaseLock.take(this.runtime.lockUrl, how.lock), releaseAt: 0, timer: undefined };
+    if (!this.lock) this.lock = { lock: DatabaseLock.take(this.runtime.lockUrl, lockName), releaseAt: 0, timer: undefined, unanswered: 0 };
     const held = this.lock;
     await held.lock;
-    if (releaseAt <= held.releaseAt) return;
+    if (releaseAt <= held.releaseAt) return held;
     held.releaseAt = releaseAt;
     clearTimeout(held.timer);
-    if (!hold.isBounded) return;
+    if (!hold.isBounded) return held;
     held.timer = setTimeout(() => {
       if (this.lock === held) void this.releaseScenario();
     }, hold.ms);
+    return held;
   }
 
   private async until(done: () => Promise<boolean>, withinMs: number, why: () => Promise<string>): Promise<void> {

@@ -13,7 +13,7 @@ const RESULTS_DIR = process.env.ALLURE_RESULTS_DIR || 'allure-results';
 if (process.env.CUCUMBER_STEP_CHECK !== '1') fs.rmSync(RESULTS_DIR, { recursive: true, force: true });
 
 const allure = [
-  'allure-cucumberjs/reporter',
+  './support/report/allure-reporter.js', // allure-cucumberjs, with a failed After hook failing the scenario
   '.run/allure-formatter.log', // the formatter writes RESULTS_DIR; its console output is not needed
 ];
 

@@ -1,76 +1,20 @@
 /**
  * env/docker-compose.yml and env/Dockerfile, checked as far as a machine without a Docker engine
- * allows: the compose file parses and wires services, health checks, ports and variables together;
- * the image's build step (env/tsconfig.image.json) compiles; and the image's commands, run here from
- * that build with the compose file's own environment, provision PostgreSQL and serve /health so that
- * the compose health check passes. Not run here: building the image, pulling postgres:18, `docker compose up`.
+ * allows, without starting anything: the compose file parses and wires services, health checks,
+ * ports and variables together. (The image's commands run here: docker-image.slow.test.ts. Not run
+ * here: building the image, pulling postgres:18, `docker compose up`.)
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { SERVICE_SETTINGS } from '../../env/service-settings';
-import { loadSuiteSettings } from '../suite-settings';
-import { DockerEnvironment, SERVICE_PORT, type ComposeCommands } from './docker';
-import { EmbeddedDatabase } from '../../testkit/embedded-database';
+import { SERVICE_PORT } from './docker';
 import { REPO_ROOT } from '../../testkit/service-process';
+import { ENV_DIR, VARIABLE, composeOf, interpolate, providerEnv, raw, stopProviders } from './compose-file';
 
-type ComposeService = {
-  image?: string;
-  env_file?: string[];
-  build?: { context: string; dockerfile: string };
-  command?: string[];
-  environment?: Record<string, string>;
-  ports?: string[];
-  healthcheck?: { test: string[] };
-  depends_on?: Record<string, { condition: string }>;
-};
-
-const ENV_DIR = path.join(REPO_ROOT, 'env');
-const raw = readFileSync(path.join(ENV_DIR, 'docker-compose.yml'), 'utf8');
-const VARIABLE = /\$\{(\w+)(?::([-?])([^}]*))?\}/g;
-
-/**
- * The variables the provider hands to `docker compose` (the injected module records them). Its
- * env files stay until the file's `after` removes them (a real run removes them at `down`).
- */
-async function providerEnv(): Promise<NodeJS.ProcessEnv> {
-  let env: NodeJS.ProcessEnv = {};
-  const compose: ComposeCommands = {
-    upAll: async (options) => ((env = options?.env ?? {}), { exitCode: 0, out: '', err: '', truncated: { out: false, err: false } }),
-    down: async () => ({ exitCode: 0, out: '', err: '', truncated: { out: false, err: false } }),
-    port: async () => ({ data: { address: '127.0.0.1', port: 1 } }),
-  };
-  const provider = new DockerEnvironment(loadSuiteSettings({ TEST_ENV: 'docker' }), compose);
-  await provider.start();
-  providers.push(provider);
-  return env;
-}
-const providers: DockerEnvironment[] = [];
-after(async () => {
-  for (const provider of providers) await provider.stop();
-});
-
-/** A service's environment in the container: its env file, then its `environment` (which wins, as in compose). */
-function containerEnv(service: ComposeService): Record<string, string> {
-  const fromFile = (service.env_file ?? []).flatMap((file) => readFileSync(file, 'utf8').split('\n').filter((line) => line.includes('=')));
-  const env = Object.fromEntries(fromFile.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
-  return { ...env, ...(service.environment ?? {}) };
-}
-
-/** Compose's own interpolation rules for ${VAR}, ${VAR:-default} and ${VAR:?error}. */
-function interpolate(text: string, env: NodeJS.ProcessEnv): string {
-  return text.replace(VARIABLE, (_match, name: string, kind: string | undefined, rest: string) => {
-    const value = env[name];
-    if (value) return value;
-    if (kind === '-') return rest;
-    throw new Error(`the compose file needs ${name} and the provider does not give it (${rest || 'no default'})`);
-  });
-}
-
-const composeOf = (text: string) => parse(text, { merge: true }) as { services: Record<string, ComposeService> };
+after(stopProviders);
 
 describe('env/docker-compose.yml', () => {
   const { services } = composeOf(raw);

@@ -60,9 +60,23 @@ function markNotOffered(result) {
   result.statusDetails = { ...result.statusDetails, message: notes.length > 0 ? `not run or not judged on this target:\n${notes.join('\n')}` : 'a step was skipped on this target' };
 }
 
+/**
+ * A check not met passed on to the next check (support/lifecycle.ts) with a failed "not met: …"
+ * step inside it: the check itself is shown failed, with what the service did.
+ */
+function markNotMet(result) {
+  for (const step of result.steps ?? []) {
+    const unmet = (step.steps ?? []).find((inner) => inner.status === 'failed');
+    if (!unmet || step.status !== 'passed') continue;
+    step.status = 'failed';
+    step.statusDetails = { ...step.statusDetails, message: unmet.name };
+  }
+}
+
 function beforeTestResultWrite(result) {
   applyPlan(result);
+  markNotMet(result);
   markNotOffered(result);
 }
 
-module.exports = { PHASES, TEST_CASES, PLAN_URL, applyPlan, markNotOffered, planListener: { beforeTestResultWrite } };
+module.exports = { PHASES, TEST_CASES, PLAN_URL, applyPlan, markNotMet, markNotOffered, planListener: { beforeTestResultWrite } };

@@ -11,6 +11,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import { runCucumberForReport } from './run-cucumber';
 import { SEVEN_CASES, differencesFromTruth, loadGroundTruth, verdictsFromReport, type GroundTruth, type ScenarioVerdicts } from './verdicts';
 
@@ -30,8 +31,22 @@ export interface Break {
   expect: Array<{ scenario: string; check: string; verdict: string; says?: string }>;
 }
 
+const BREAKS = z.array(
+  z.strictObject({
+    name: z.string().regex(/^[a-z0-9-]+$/),
+    class: z.string(),
+    defect: z.string(),
+    target: z.string(),
+    scenarios: z.array(z.string()).optional(),
+    expect: z.array(z.strictObject({ scenario: z.string(), check: z.string(), verdict: z.enum(['met', 'not met', 'not judged', 'not run', 'error']), says: z.string().optional() })).min(1),
+  }),
+);
+
 export function loadBreaks(): Break[] {
-  return parseYaml(readFileSync(path.join(BREAKS_DIR, 'breaks.yaml'), 'utf8')) as Break[];
+  const file = path.join(BREAKS_DIR, 'breaks.yaml');
+  const parsed = BREAKS.safeParse(parseYaml(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  return parsed.data;
 }
 
 /** A copy of the repository's tracked and new files (node_modules linked, not copied), with the break's patch applied. */

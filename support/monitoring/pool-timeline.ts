@@ -1,13 +1,8 @@
+import { channelOf, describeEvidence } from '../targets/evidence';
 import { NotOffered } from '../targets/not-offered';
 import type { PoolReading, ServiceTarget } from '../targets/service-target';
 import { REQUEST } from '../timeouts';
 import { LivenessProbe, type LivenessFigure, type LivenessSample } from './liveness';
-
-/** "pg_stat_activity", "the service's snapshot": where a service's figures came from, for a message. */
-export function describeEvidence(evidence: PoolReading['evidence'] | undefined): string {
-  const sources = [...new Set(Object.values(evidence ?? {}))];
-  return sources.length === 0 ? 'no evidence yet' : sources.join(' and ');
-}
 
 /** The figures one channel of a service's own reports gave at one moment (its snapshot, its Prometheus series). */
 export type ChannelFigures = Partial<Pick<PoolReading, 'active' | 'idle' | 'waiting' | 'open' | 'capacity' | 'utilization' | 'acquired' | 'released' | 'timeouts' | 'rejected' | 'errors'>>;
@@ -355,7 +350,7 @@ export class PoolTimeline {
     try {
       const reports = await withinLimit(target.ownReports(), POLL_LIMIT_MS);
       this.reportsItself.set(service, reports.length > 0);
-      if (reports.length > 0) sample.channels = Object.fromEntries(reports.map((report) => [describeEvidence(report.evidence), figuresOf(report)]));
+      if (reports.length > 0) sample.channels = Object.fromEntries(reports.map((report) => [channelOf(report.evidence), figuresOf(report)]));
     } catch (error) {
       this.failed(t, target, 'own reports', error);
     }

@@ -1,5 +1,6 @@
 import type { LoadResult } from '../load/generator';
-import { describeEvidence, type TimelineJson, type TimelinePhase } from '../monitoring/pool-timeline';
+import type { TimelineJson, TimelinePhase } from '../monitoring/pool-timeline';
+import { describeEvidence } from '../targets/evidence';
 
 /** "backend: snapshot; auth: prometheus and pg_stat_activity". */
 function describeAllEvidence(timeline: TimelineJson): string {

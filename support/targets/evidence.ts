@@ -6,6 +6,16 @@ export function describeEvidence(evidence: PoolReading['evidence'] | undefined):
   return sources.length === 0 ? 'no evidence yet' : sources.join(' and ');
 }
 
+/**
+ * The channel of a service's own report, named by the service's own sources alone ("json",
+ * "prometheus"): a figure the suite filled in (from its settings) does not make another channel, so
+ * a report's series stays one series whichever figures a read happened to give.
+ */
+export function channelOf(evidence: PoolReading['evidence']): string {
+  const own = [...new Set(Object.values(evidence).filter((source) => source === 'json' || source === 'prometheus'))];
+  return own.length === 0 ? describeEvidence(evidence) : own.join(' and ');
+}
+
 /** "active, waiting from prometheus; capacity from the settings the suite set": each figure with its source. */
 export function describeFigures(evidence: PoolReading['evidence']): string {
   const bySource = new Map<string, string[]>();

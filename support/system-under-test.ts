@@ -45,8 +45,16 @@ export async function startSystem(): Promise<RunningSystem> {
   environment = createEnvironment(settings);
   cancelInterruptCleanup = onInterrupt(stopSystem);
   cancelCoordinatorWatch = onCoordinatorGone(stopSystem);
-  const platform = await environment.start();
-  targetSystem = await TargetSystem.start(description, file, platform);
+  let platform: Platform;
+  try {
+    platform = await environment.start();
+    targetSystem = await TargetSystem.start(description, file, platform);
+  } catch (error) {
+    // Cucumber runs no AfterAll when BeforeAll fails: a start that fails half-way (a service that
+    // will not start) must not leave PostgreSQL, or anything else it started, running.
+    await stopSystem();
+    throw error;
+  }
   for (const note of targetSystem.notes) process.stderr.write(`${note}\n`);
   running = {
     settings,

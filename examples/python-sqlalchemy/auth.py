@@ -6,6 +6,7 @@ It shares nothing with the backend at run time but the token key: its own proces
 database, so exhausting the backend's pool leaves sign-in working. README.md lists every setting.
 """
 
+import common.requirements  # noqa: F401  (first: names any missing package)
 from fastapi import Header, HTTPException, status
 from pydantic import BaseModel
 from sqlalchemy import Column, Integer, MetaData, Table, Text, select

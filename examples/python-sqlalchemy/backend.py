@@ -6,6 +6,7 @@ README.md lists every setting and endpoint. The pool behaviour (`BEHAVIOUR=defau
 common/pool.py; this module only says what each endpoint reads.
 """
 
+import common.requirements  # noqa: F401  (first: names any missing package)
 import json
 import logging
 

@@ -95,6 +95,7 @@ export async function stepFailed(world: PoolWorld, error: unknown): Promise<'ski
     process.stderr.write(`\n${line}\n`);
     await world.attach(line, { mediaType: 'text/plain', fileName: kind === 'skipped' ? 'why-skipped.txt' : 'not-judged.txt' });
     await allure.label('notOffered', `${kind}: ${step.text} (needs ${error.need})`);
+    if (isCheck) await allure.logStep(`not judged: needs ${error.need}`, allure.Status.SKIPPED);
     return kind === 'skipped' ? 'skipped' : undefined;
   }
   if (isCheck && error instanceof Error && error.name === 'AssertionError') {

@@ -61,22 +61,25 @@ function markNotOffered(result) {
 }
 
 /**
- * A check not met passed on to the next check (support/lifecycle.ts) with a failed "not met: …"
- * step inside it: the check itself is shown failed, with what the service did.
+ * A check passes on to the next whatever its verdict (support/lifecycle.ts), with an inner step that
+ * says the verdict: "not met: …" (failed) or "not judged: …" (skipped). The check itself is shown
+ * with that verdict, as the verdict table shows it — never as a green tick.
  */
-function markNotMet(result) {
+function markCheckVerdicts(result) {
   for (const step of result.steps ?? []) {
-    const unmet = (step.steps ?? []).find((inner) => inner.status === 'failed');
-    if (!unmet || step.status !== 'passed') continue;
-    step.status = 'failed';
-    step.statusDetails = { ...step.statusDetails, message: unmet.name };
+    if (step.status !== 'passed') continue;
+    const inner = step.steps ?? [];
+    const verdict = inner.find((s) => s.status === 'failed') ?? inner.find((s) => s.status === 'skipped' && s.name.startsWith('not judged'));
+    if (!verdict) continue;
+    step.status = verdict.status;
+    step.statusDetails = { ...step.statusDetails, message: verdict.name };
   }
 }
 
 function beforeTestResultWrite(result) {
   applyPlan(result);
-  markNotMet(result);
+  markCheckVerdicts(result);
   markNotOffered(result);
 }
 
-module.exports = { PHASES, TEST_CASES, PLAN_URL, applyPlan, markNotMet, markNotOffered, planListener: { beforeTestResultWrite } };
+module.exports = { PHASES, TEST_CASES, PLAN_URL, applyPlan, markCheckVerdicts, markNotOffered, planListener: { beforeTestResultWrite } };

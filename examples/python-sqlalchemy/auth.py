@@ -10,6 +10,7 @@ import common.requirements  # noqa: F401  (first: names any missing package)
 from fastapi import Header, HTTPException, status
 from pydantic import BaseModel
 from sqlalchemy import Column, Integer, MetaData, Table, Text, select
+from sqlalchemy.engine import Row
 from starlette.concurrency import run_in_threadpool
 
 from common import tokens
@@ -57,24 +58,28 @@ class User(BaseModel):
     display_name: str
 
 
+async def signed_in(credentials: Credentials, row: Row | None) -> AccessToken:
+    """The password checked against the user's hash (or a dummy one, as slow), in a worker thread:
+    ~0.2 s of CPU that must not hold the event loop."""
+    stored = row.password_hash if row else DUMMY_HASH
+    valid = await run_in_threadpool(verify_password, credentials.password, stored)
+    if not (row and valid):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Wrong username or password.")
+    return AccessToken(access_token=tokens.issue(credentials.username, settings.jwt_secret))
+
+
 @app.post("/login", response_model=AccessToken, tags=["auth"])
 async def login(credentials: Credentials) -> AccessToken:
     async with db.connection() as conn:
         row = (
             await conn.execute(select(users.c.password_hash).where(users.c.username == credentials.username))
         ).first()
-        stored = row.password_hash if row else DUMMY_HASH
         if not settings.plan:
             # The first version, kept in `defaults`: the password is checked inside the block, so every
-            # login keeps the connection through ~0.2 s of hashing and a login storm queues for it.
-            valid = await run_in_threadpool(verify_password, credentials.password, stored)
-    if settings.plan:
-        # Hashed after the connection is back in the pool, in a worker thread: ~0.2 s of CPU must hold
-        # neither a database connection nor the event loop.
-        valid = await run_in_threadpool(verify_password, credentials.password, stored)
-    if not (row and valid):
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Wrong username or password.")
-    return AccessToken(access_token=tokens.issue(credentials.username, settings.jwt_secret))
+            # login keeps the connection through its hash and a login storm queues for it.
+            return await signed_in(credentials, row)
+    # `plan`: hashed once the connection is back in the pool.
+    return await signed_in(credentials, row)
 
 
 @app.get("/me", response_model=User, tags=["auth"])

@@ -3,7 +3,7 @@ import { countByStatus, describeAnswer, describeOutcome, type Outcome } from '..
 import type { Duration } from '../duration';
 import { describeEvidence } from '../targets/evidence';
 import { required } from '../targets/not-offered';
-import type { RefusalKind, RefusalRules } from '../targets/refusal-rules';
+import type { RefusalRules } from '../targets/refusal-rules';
 import type { ScenarioSettings } from '../targets/settings';
 import type { Grant, PoolReading, ServiceTarget, WaitHistogram } from '../targets/service-target';
 import type { TrackedOperation } from '../load/operations';
@@ -119,13 +119,14 @@ export function answerKind(outcome: Outcome, target: Pick<ServiceTarget, 'refusa
  */
 export function expectRefusalSplit(answers: readonly Outcome[], kinds: readonly string[], target: Pick<ServiceTarget, 'refusals' | 'settings'>, tolerance: { earlyMs: number; lateMs: number; atOnceMs: number }): Record<'queueFull' | 'timedOut', number[]> {
   expect(answers.map((o) => answerKind(o, target)).sort(), `the requests by how they were answered (${answers.map(describeAnswer).join('; ')})`).to.deep.equal([...kinds].sort());
+  const times: Record<'queueFull' | 'timedOut', number[]> = { queueFull: [], timedOut: [] };
   for (const outcome of answers) {
     const kind = refusalKindOf(outcome, target.refusals, target.settings);
     if (kind === 'queueFull') expectRefusedAtOnceQueueFull(outcome, target.refusals, target.settings, tolerance.atOnceMs);
     else if (kind === 'timedOut') expectTimedOutAtPoolTimeout(outcome, target.refusals, target.settings, tolerance);
+    if (kind === 'queueFull' || kind === 'timedOut') times[kind].push(Math.round(outcome.ms));
   }
-  const msOf = (kind: RefusalKind) => answers.filter((o) => refusalKindOf(o, target.refusals, target.settings) === kind).map((o) => Math.round(o.ms));
-  return { queueFull: msOf('queueFull'), timedOut: msOf('timedOut') };
+  return times;
 }
 
 /** While unanswered, the request was counted as waiting by the pool: it really queued. */

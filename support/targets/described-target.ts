@@ -170,7 +170,7 @@ export class DescribedTarget implements ServiceTarget {
     await this.gate.apply();
     const how = this.description.hold;
     if (how.via === 'database-lock') {
-      const held = await this.takeLock(hold);
+      const held = await this.takeLock(how.lock, hold);
       held.unanswered++;
       const operation = operations.start(label, () => this.send(this.description.request, this.description.success));
       // Once every request the lock holds has been answered (the service cancelled them, or gave up on
@@ -309,11 +309,10 @@ export class DescribedTarget implements ServiceTarget {
    * Takes the hold's lock (or keeps the one held), released `hold` from now, or once every request it
    * holds has been answered: overlapping holds end together, at the latest.
    */
-  private async takeLock(hold: Duration): Promise<NonNullable<DescribedTarget['lock']>> {
-    const lockName = (this.description.hold as { lock: string }).lock;
+  private async takeLock(lockStatement: string, hold: Duration): Promise<NonNullable<DescribedTarget['lock']>> {
     if (!this.runtime.lockUrl) throw new NotOffered('a lock from the database side', 'there is no database URL to take it from (database.adminUrl)');
     const releaseAt = Date.now() + hold.ms;
-    if (!this.lock) this.lock = { lock: DatabaseLock.take(this.runtime.lockUrl, lockName), releaseAt: 0, timer: undefined, unanswered: 0 };
+    if (!this.lock) this.lock = { lock: DatabaseLock.take(this.runtime.lockUrl, lockStatement), releaseAt: 0, timer: undefined, unanswered: 0 };
     const held = this.lock;
     await held.lock;
     if (releaseAt <= held.releaseAt) return held;
